@@ -1,0 +1,78 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from backroom.core.db import Database
+from backroom.core.errors import PROBLEM_JSON, Problem, ServiceUnavailable, problem_response
+from backroom.core.migrations import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+READY_TIMEOUT_SECONDS = 1.5
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    migrations: Literal["ok"]
+    redis: Literal["ok", "disabled"]
+
+
+@router.get("/health")
+async def health() -> Health:
+    """Liveness: the process answers. No I/O."""
+    return Health()
+
+
+async def _database_state(database: Database) -> tuple[str, str]:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), database.engine.connect() as conn:
+            revision = await conn.run_sync(current_revision)
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return "unavailable", "unknown"
+    return "ok", "ok" if revision == head_revision() else "behind"
+
+
+async def _redis_state(request: Request) -> str:
+    ping = getattr(request.app.state, "redis_ping", None)
+    if ping is None:
+        return "disabled"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            return "ok" if await ping() else "unavailable"
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return "unavailable"
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}},
+)
+async def ready(request: Request) -> Readiness | JSONResponse:
+    """Readiness: the database answers, its schema is at the newest migration, Redis answers."""
+    database, migrations = await _database_state(request.app.state.db)
+    redis = await _redis_state(request)
+    parts = {"database": database, "migrations": migrations, "redis": redis}
+    failing = [name for name, state in parts.items() if state not in {"ok", "disabled"}]
+    if not failing:
+        return Readiness(status="ok", database="ok", migrations="ok", redis=redis)  # type: ignore[arg-type]
+    error = ServiceUnavailable(f"Not ready: {', '.join(failing)}")
+    return problem_response(
+        error.status_code,
+        "not_ready",
+        error.detail,
+        headers=error.headers,
+        extra=parts,
+    )
