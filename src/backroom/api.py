@@ -1,0 +1,18 @@
+"""Mounts the routes: public ones first, then everything else behind authentication."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from backroom.accounts import router as accounts
+from backroom.accounts.deps import get_principal
+from backroom.tools.tasks import router as tasks
+
+api_router = APIRouter(prefix="/api")
+api_router.include_router(accounts.public_router)
+
+# Authenticated by default: a route mounted here cannot forget to require a user.
+authenticated = APIRouter(dependencies=[Depends(get_principal)])
+authenticated.include_router(accounts.router)
+authenticated.include_router(tasks.router)
+api_router.include_router(authenticated)

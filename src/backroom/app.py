@@ -1,0 +1,69 @@
+"""The application factory: `create_app(settings)` builds one isolated Backroom app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from backroom import __version__
+from backroom.api import api_router
+from backroom.core import health
+from backroom.core.config import Settings, get_settings
+from backroom.core.db import Database, install_database_error_handlers
+from backroom.core.errors import install_error_handlers
+from backroom.core.http import BackroomMiddleware
+from backroom.core.logging import configure_logging
+
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "cache-control",
+    "if-match",
+    "idempotency-key",
+    "x-request-id",
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Backroom",
+        version=__version__,
+        summary="Accounts, to-do tasks and store tools for the people who run a store.",
+        lifespan=lifespan,
+        max_body_size=settings.MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.db = database
+
+    install_error_handlers(app)
+    install_database_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.CORS_ORIGINS,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=["ETag", "Location", "Link", "X-Total-Count", "X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(BackroomMiddleware)
+    # Outermost, so the client address is right before anything reads it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
+
+    app.include_router(health.router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,3 @@
+"""Tables of the tasks tool."""
+
+from __future__ import annotations
