@@ -1,0 +1,56 @@
+"""Plain async factories: they write real rows through the ORM and commit."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backroom.accounts.models import Role, Store, User
+from backroom.core.config import Settings
+from backroom.core.security import create_access_token
+
+_sequence = itertools.count(1)
+
+
+async def make_store(session: AsyncSession, *, name: str | None = None) -> Store:
+    store = Store(name=name or f"Store {next(_sequence)}", timezone="America/Los_Angeles")
+    session.add(store)
+    await session.commit()
+    return store
+
+
+async def make_user(
+    session: AsyncSession,
+    *,
+    role: Role = Role.USER,
+    store: Store | None = None,
+    email: str | None = None,
+    partner_number: str | None = None,
+    first_name: str = "Test",
+    last_name: str | None = None,
+) -> User:
+    number = next(_sequence)
+    if role != Role.USER and store is None:
+        store = await make_store(session)
+    user = User(
+        email=email if email is not None else f"user{number}@example.com",
+        partner_number=partner_number,
+        first_name=first_name,
+        last_name=last_name or f"User{number}",
+        role=role.value,
+        store_id=store.id if store else None,
+    )
+    session.add(user)
+    await session.commit()
+    return user
+
+
+def auth_headers(settings: Settings, user: User) -> dict[str, str]:
+    token = create_access_token(settings, subject=user.id, role=user.role, store_id=user.store_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def random_uuid() -> str:
+    return str(uuid.uuid4())
