@@ -32,6 +32,7 @@ import asyncpg
 import httpx
 
 import procstat
+import profiling
 import report
 import scenarios as sc
 import seed
@@ -53,6 +54,7 @@ BIG_OWNER_TASKS = 100_000
 LOGIN_USERS = 200
 FILLER_USERS = 900
 DEEP_PAGE = 1000
+RESULTS = ROOT / "bench" / "results"
 
 
 @dataclass
@@ -101,6 +103,9 @@ class Bench:
     raw: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+    plans: dict[str, list[str]] = field(default_factory=dict)
+    stamp: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
 
     @property
     def dsn(self) -> str:
@@ -535,7 +540,7 @@ def paired(
     """The scenario on Backroom, then on the reference server when it serves it too."""
     backroom, reference = pair
     run_scenario(bench, backroom, scenario, where, list_path=list_path)
-    if scenario.reference and bench.token and not bench.args.smoke:
+    if scenario.reference and (bench.token or not scenario.needs) and not bench.args.smoke:
         on_reference = Where("reference", where.workers, where.dataset)
         run_scenario(bench, reference, scenario, on_reference, list_path=list_path)
 
@@ -564,6 +569,8 @@ def small_phase(
             )
         for scenario in writes:
             paired(bench, pair, scenario, where)
+        if bench.args.profile and workers == 1:
+            profile_scenarios(bench, pair[0], sc.PROFILED)
         if bench.args.smoke:
             check = sc.LIST_20 if bench.token and bench.has([sc.LIST]) else sc.HEALTH
             run_scenario(bench, pair[1], check, Where("reference", workers, "1e3"))
@@ -582,6 +589,55 @@ def big_phase(bench: Bench) -> None:
             if scenario is sc.DEEP_CURSOR and path is None:
                 continue
             paired(bench, pair, scenario, Where("backroom", 1, "1e6"), path)
+        if bench.args.profile:
+            profile_scenarios(bench, pair[0], sc.PROFILED_BIG, suffix="-1e6")
+    capture_plans(bench)
+
+
+def profile_scenarios(
+    bench: Bench, server: Server, chosen: Sequence[sc.Scenario], suffix: str = ""
+) -> None:
+    """py-spy each scenario once (not counted in the table: sampling costs CPU too)."""
+    spy = BIN / "py-spy"
+    if not spy.exists():
+        bench.notes.append("profiles: py-spy is not installed (bench/run --profile installs it)")
+        return
+    for scenario in chosen:
+        if not bench.has(scenario.needs) or not selected(bench, scenario):
+            continue
+        path = bench.deep_cursor_path if scenario is sc.DEEP_CURSOR else scenario.list_path
+        if path is None:
+            continue
+        out = RESULTS / f"profile-{bench.stamp}-{scenario.key}{suffix}.txt"
+        bench.log(f"profiling {scenario.key}{suffix} -> {out}")
+        bench.profiles[f"{scenario.title}{suffix.replace('-', ', ')}"] = profiling.profile(
+            spy,
+            server.pid,
+            bench.load.duration,
+            out,
+            lambda scenario=scenario, path=path: one_run(bench, server, scenario, path),
+        )
+
+
+def capture_plans(bench: Bench) -> None:
+    """EXPLAIN ANALYZE (through auto_explain) of every list/get request on 10^6 tasks."""
+    paths = [sc.LIST_20.list_path, sc.FILTERED.list_path, sc.DEEP_OFFSET.list_path]
+    if bench.deep_cursor_path:
+        paths.append(bench.deep_cursor_path)
+    if bench.files.get("ids"):
+        first_id = bench.files["ids"].read_text().split()[0]
+        paths.append(f"/api/tasks/{first_id}")
+    port = bench.args.port + 2
+    bench.plans = profiling.capture_plans(
+        seed.admin_dsn(bench.args.pg_host, bench.args.pg_port),
+        bench.database,
+        lambda: backroom_server(bench.env, port, 1, bench.workdir / "backroom-plans.log"),
+        url=f"http://127.0.0.1:{port}",
+        token=bench.token,
+        paths=paths,
+    )
+    if not bench.plans:
+        bench.notes.append("plans: the PostgreSQL log was not found; no plans captured")
 
 
 def prepare(bench: Bench) -> None:
@@ -610,6 +666,7 @@ def main(argv: Sequence[str]) -> int:
         load=Load(args.duration, args.connections, args.threads),
     )
     context = report.collect_context(seed.admin_dsn(args.pg_host, args.pg_port), argv)
+    RESULTS.mkdir(exist_ok=True)
     try:
         prepare(bench)
         for workers in args.worker_counts:
@@ -621,31 +678,26 @@ def main(argv: Sequence[str]) -> int:
                 small_phase(bench, workers, sc.TWO_WORKER_READS, sc.TWO_WORKER_WRITES, storm=False)
         if not args.no_big:
             big_phase(bench)
-        if args.profile:
-            import profiling
-
-            profiling.run(bench)
     finally:
         if not args.keep_db:
             asyncio.run(seed.drop_database(args.pg_host, args.pg_port, database))
     context["finished_load"] = os.getloadavg()
     context["elapsed_s"] = time.monotonic() - started
-    results_dir = ROOT / "bench" / "results"
-    results_dir.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (results_dir / f"{stamp}.json").write_text(
+    (RESULTS / f"{bench.stamp}.json").write_text(
         json.dumps(
             {
                 "context": context,
                 "records": [asdict(r) for r in bench.records],
                 "raw": bench.raw,
                 "skipped": bench.skipped,
+                "profiles": bench.profiles,
+                "plans": bench.plans,
             },
             indent=1,
             default=str,
         )
     )
-    report.write(args.out, context, bench.records, bench.skipped, bench.notes, smoke=args.smoke)
+    report.write(args.out, context, bench, smoke=args.smoke)
     bench.log(f"wrote {args.out} in {context['elapsed_s']:.0f} s")
     if args.smoke:
         return smoke_verdict(bench)

@@ -220,12 +220,16 @@ def _storm(records: Sequence[RecordLike], *, with_storm: bool) -> RecordLike | N
     return None
 
 
-def generated(
-    context: dict[str, Any],
-    records: Sequence[RecordLike],
-    skipped: dict[str, str],
-    notes: Sequence[str],
-) -> list[str]:
+class BenchLike(Protocol):
+    records: Sequence[RecordLike]
+    skipped: dict[str, str]
+    notes: Sequence[str]
+    profiles: dict[str, list[str]]
+    plans: dict[str, list[str]]
+
+
+def generated(context: dict[str, Any], bench: BenchLike) -> list[str]:
+    records, skipped, notes = bench.records, bench.skipped, bench.notes
     v = context["versions"]
     load_start = ", ".join(f"{x:.2f}" for x in context["started_load"])
     load_end = ", ".join(f"{x:.2f}" for x in context.get("finished_load", ()))
@@ -259,20 +263,34 @@ def generated(
         lines += [f"- `{key}`: {reason}" for key, reason in sorted(skipped.items())]
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]
+    lines += _profiles(bench.profiles) + _plans(bench.plans)
     lines.append(END)
     return lines
 
 
-def write(
-    path: Path,
-    context: dict[str, Any],
-    records: Sequence[RecordLike],
-    skipped: dict[str, str],
-    notes: Sequence[str],
-    *,
-    smoke: bool,
-) -> None:
-    block = "\n".join(generated(context, records, skipped, notes))
+def _profiles(profiles: dict[str, list[str]]) -> list[str]:
+    """Self time by package for each profiled scenario (full summaries in bench/results/)."""
+    if not profiles:
+        return []
+    lines = ["", "### Profiles (py-spy, CPU samples of the worker)", ""]
+    for title, summary in profiles.items():
+        lines += [f"<details><summary>{title}</summary>", "", "```", *summary, "```", "</details>"]
+    return lines
+
+
+def _plans(plans: dict[str, list[str]]) -> list[str]:
+    if not plans:
+        return []
+    lines = ["", "### Query plans (auto_explain, 10^6 tasks, 10^5 for the owner)", ""]
+    for path, blocks in plans.items():
+        lines += [f"<details><summary><code>GET {path[:90]}</code></summary>", "", "```"]
+        lines += blocks or ["(no statement logged)"]
+        lines += ["```", "</details>"]
+    return lines
+
+
+def write(path: Path, context: dict[str, Any], bench: BenchLike, *, smoke: bool) -> None:
+    block = "\n".join(generated(context, bench))
     if path.exists() and START in (text := path.read_text()) and END in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]
