@@ -230,31 +230,70 @@ async def seed_users(
 
 
 def _task_values(table_columns: dict[str, Column]) -> dict[str, str]:
-    """SQL expressions for the columns of a task numbered g (the owner is added by the caller)."""
+    """SQL expressions for the columns of a task numbered g (the owner is added by the caller).
+
+    Both spellings of a column the schema may use are given; only those that exist are used.
+    """
     words = "ARRAY[" + ", ".join(f"'{word}'" for word in TITLE_WORDS) + "]"
-    tags = "ARRAY[" + ", ".join(f"'{tag}'" for tag in TAGS) + "]"
+    title = f"initcap(({words})[1 + g % {len(TITLE_WORDS)}]) || ' #' || g"
     created = "(now() - g * interval '37 seconds')"
+    due = f"CASE WHEN g % 2 = 1 THEN {created} + (g % 30) * interval '1 day' END"
+    priority = table_columns.get("priority")
     values = {
-        "title": f"initcap(({words})[1 + g % {len(TITLE_WORDS)}]) || ' #' || g",
+        "title": title,
+        "title_key": f"lower({title})",
         "description": "CASE WHEN g % 4 = 0 THEN NULL ELSE 'Notes for task ' || g END",
         "completed": "(g % 3 = 0)",
-        "priority": "(ARRAY['low', 'medium', 'high'])[1 + g % 3]",
-        "due_date": f"CASE WHEN g % 2 = 1 THEN {created} + (g % 30) * interval '1 day' END",
+        "priority": "1 + g % 3"
+        if priority is not None and priority.type in {"integer", "smallint", "bigint"}
+        else "(ARRAY['low', 'medium', 'high'])[1 + g % 3]",
+        "due_date": due,
+        "due_at": due,
         "created_at": created,
         "updated_at": created,
         "completed_at": f"CASE WHEN g % 3 = 0 THEN {created} + interval '1 hour' END",
         "version": "1",
     }
-    tag_list = f"({tags})[1 + g % {len(TAGS)}], ({tags})[1 + (g / 8) % {len(TAGS)}]"
     tags_column = table_columns.get("tags")
     if tags_column is not None:
+        pair = f"{_tag_sql('g', 0)}, {_tag_sql('g', 1)}"
         if tags_column.type == "ARRAY":
-            values["tags"] = f"ARRAY[{tag_list}]"
+            values["tags"] = f"ARRAY[{pair}]"
         elif tags_column.type in {"json", "jsonb"}:
-            values["tags"] = f"{tags_column.type}_build_array({tag_list})"
+            values["tags"] = f"{tags_column.type}_build_array({pair})"
         else:
-            values["tags"] = f"json_build_array({tag_list})::text"
+            values["tags"] = f"json_build_array({pair})::text"
     return values
+
+
+def _tag_sql(number: str, position: int) -> str:
+    """The tag at `position` (0 or 1) of task `number`: two different tags per task."""
+    tags = "ARRAY[" + ", ".join(f"'{tag}'" for tag in TAGS) + "]"
+    first = f"({number} % {len(TAGS)})"
+    if position == 0:
+        return f"({tags})[1 + {first}]"
+    return f"({tags})[1 + ({first} + 1 + ({number} / {len(TAGS)}) % {len(TAGS) - 1}) % {len(TAGS)}]"
+
+
+async def _seed_tag_rows(conn: asyncpg.Connection) -> None:
+    """Tags in their own table (task_id, name, folded name, owner, position), when it exists."""
+    if not await columns(conn, "task_tag"):
+        return
+    await conn.execute('TRUNCATE TABLE "task_tag"')
+    for position in (0, 1):
+        tag = _tag_sql("t.id", position)
+        await insert_select(
+            conn,
+            "task_tag",
+            {
+                "task_id": "t.id",
+                "name": tag,
+                "name_key": f"lower({tag})",
+                "user_id": "t.user_id",
+                "position": str(position),
+            },
+            "task AS t",
+        )
 
 
 async def seed_tasks(
@@ -281,7 +320,8 @@ async def seed_tasks(
             "(SELECT array_agg(id) AS ids FROM \"user\" WHERE email LIKE 'filler%') AS fillers",
             total - owner_count,
         )
-    await conn.execute("ANALYZE")
+    await _seed_tag_rows(conn)
+    await conn.execute("VACUUM ANALYZE")
 
 
 async def sample_task_ids(conn: asyncpg.Connection, owner_id: str, count: int) -> list[int]:
