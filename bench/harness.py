@@ -362,6 +362,20 @@ def find_deep_cursor(bench: Bench, url: str) -> None:
 # --------------------------------------------------------------------------- runs
 
 
+def reference_deep_path(bench: Bench) -> str:
+    """Page DEEP_PAGE on the reference server, whose cursor is the last id of the page before."""
+    assert bench.population is not None
+    last_id = asyncio.run(
+        _fetch(
+            bench,
+            "SELECT id FROM task WHERE user_id = $1::uuid ORDER BY id DESC OFFSET $2 LIMIT 1",
+            bench.population.owner_id,
+            (DEEP_PAGE - 1) * 20 - 1,
+        )
+    )
+    return f"/api/tasks?limit=20&after_id={last_id}"
+
+
 def postgres_pids(bench: Bench) -> list[int]:
     async def go() -> list[int]:
         conn = await asyncpg.connect(bench.dsn)
@@ -536,13 +550,16 @@ def paired(
     scenario: sc.Scenario,
     where: Where,
     list_path: str | None = None,
+    *,
+    reference_path: str | None = None,
 ) -> None:
     """The scenario on Backroom, then on the reference server when it serves it too."""
     backroom, reference = pair
     run_scenario(bench, backroom, scenario, where, list_path=list_path)
     if scenario.reference and (bench.token or not scenario.needs) and not bench.args.smoke:
         on_reference = Where("reference", where.workers, where.dataset)
-        run_scenario(bench, reference, scenario, on_reference, list_path=list_path)
+        path = reference_path or list_path
+        run_scenario(bench, reference, scenario, on_reference, list_path=path)
 
 
 def small_phase(
@@ -585,10 +602,13 @@ def big_phase(bench: Bench) -> None:
     with servers(bench, 1) as pair:
         find_deep_cursor(bench, pair[0].url)
         for scenario in sc.BIG:
-            path = bench.deep_cursor_path if scenario is sc.DEEP_CURSOR else None
-            if scenario is sc.DEEP_CURSOR and path is None:
-                continue
-            paired(bench, pair, scenario, Where("backroom", 1, "1e6"), path)
+            path = reference_path = None
+            if scenario is sc.DEEP_CURSOR:
+                if bench.deep_cursor_path is None:
+                    continue
+                path, reference_path = bench.deep_cursor_path, reference_deep_path(bench)
+            where = Where("backroom", 1, "1e6")
+            paired(bench, pair, scenario, where, path, reference_path=reference_path)
         if bench.args.profile:
             profile_scenarios(bench, pair[0], sc.PROFILED_BIG, suffix="-1e6")
     capture_plans(bench)

@@ -15,7 +15,6 @@ result is shown as a fraction of this one.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -29,23 +28,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TASK_COLUMNS = (
-    "id, user_id, title, description, completed, priority, due_date, tags, "
+    "id, user_id, title, description, completed, priority, due_at, "
     "created_at, updated_at, completed_at, version"
 )
-LIST_SQL = (
-    f"SELECT {TASK_COLUMNS} FROM task WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-)
-COUNT_SQL = "SELECT count(*) FROM task WHERE user_id = $1"
-AFTER_SQL = (
-    f"SELECT {TASK_COLUMNS} FROM task WHERE user_id = $1 AND (created_at, id) < ($3, $4) "
-    "ORDER BY created_at DESC, id DESC LIMIT $2"
-)
+PRIORITIES = {1: "low", 2: "medium", 3: "high"}
+PRIORITY_RANKS = {label: rank for rank, label in PRIORITIES.items()}
+TAGS_SQL = "SELECT task_id, name FROM task_tag WHERE task_id = ANY($1::int[]) ORDER BY position"
 GET_SQL = f"SELECT {TASK_COLUMNS} FROM task WHERE id = $1 AND user_id = $2"
 INSERT_SQL = (
-    "INSERT INTO task (user_id, title, description, completed, priority, due_date, tags, "
-    "created_at, updated_at, completed_at, version) "
-    "VALUES ($1, $2, $3, false, $4, NULL, $5, now(), now(), NULL, 1) "
+    "INSERT INTO task (user_id, title, title_key, description, completed, priority, "
+    "created_at, updated_at, version) "
+    "VALUES ($1, $2::varchar, lower($2::varchar), $3, false, $4, now(), now(), 1) "
     f"RETURNING {TASK_COLUMNS}"
+)
+INSERT_TAG_SQL = (
+    "INSERT INTO task_tag (task_id, name, name_key, user_id, position) "
+    "VALUES ($1, $2::varchar, lower($2::varchar), $3, $4)"
 )
 ME_SQL = (
     "SELECT id, email, partner_number, first_name, last_name, display_name, role, store_id, "
@@ -60,22 +58,53 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _task(row: asyncpg.Record) -> dict[str, Any]:
-    tags = row["tags"]
+def _task(row: asyncpg.Record, tags: list[str]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "user_id": str(row["user_id"]),
         "title": row["title"],
         "description": row["description"],
         "completed": row["completed"],
-        "priority": row["priority"],
-        "due_date": _iso(row["due_date"]),
-        "tags": json.loads(tags) if isinstance(tags, str) else list(tags or []),
+        "priority": PRIORITIES[row["priority"]],
+        "due_date": _iso(row["due_at"]),
+        "tags": tags,
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
         "completed_at": _iso(row["completed_at"]),
         "version": row["version"],
     }
+
+
+async def _with_tags(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    tags: dict[int, list[str]] = {row["id"]: [] for row in rows}
+    if tags:
+        for tag in await conn.fetch(TAGS_SQL, list(tags)):
+            tags[tag["task_id"]].append(tag["name"])
+    return [_task(row, tags[row["id"]]) for row in rows]
+
+
+def _list_filters(params: Any, user_id: uuid.UUID) -> tuple[str, list[object]]:
+    """The WHERE clause of the list: owner, status, search (title or description), tags."""
+    clauses, args = ["user_id = $1"], [user_id]
+    status = params.get("status", "all").lower()
+    if status in {"pending", "active", "completed"}:
+        clauses.append("completed" if status == "completed" else "NOT completed")
+    if search := params.get("search"):
+        args += [f"%{search.casefold()}%", f"%{search}%"]
+        clauses.append(
+            f"(title_key LIKE ${len(args) - 1} ESCAPE '\\' "
+            f"OR description ILIKE ${len(args)} ESCAPE '\\')"
+        )
+    for tag in params.getlist("tag"):
+        args.append(tag.casefold())
+        clauses.append(
+            f"id IN (SELECT task_id FROM task_tag WHERE user_id = $1 AND name_key = ${len(args)})"
+        )
+    return " AND ".join(clauses), args
+
+
+async def _no_reset(_conn: asyncpg.Connection) -> None:
+    return None
 
 
 def create_app() -> Starlette:
@@ -128,42 +157,67 @@ def create_app() -> Starlette:
         if user_id is None:
             return UNAUTHORIZED
         limit = int(request.query_params.get("limit", "50"))
-        async with db().acquire() as conn:
-            rows = await conn.fetch(LIST_SQL, user_id, limit)
-            total = await conn.fetchval(COUNT_SQL, user_id)
-        return JSONResponse([_task(row) for row in rows], headers={"X-Total-Count": str(total)})
+        where, args = _list_filters(request.query_params, user_id)
+        page_where = where
+        if after := request.query_params.get("after_id"):
+            args.append(int(after))
+            page_where += f" AND id < ${len(args)}"
+        args.append(limit + 1)
+        page_sql = (
+            f"SELECT {TASK_COLUMNS} FROM task WHERE {page_where} "
+            f"ORDER BY id DESC LIMIT ${len(args)}"
+        )
+        async with db().acquire() as conn, conn.transaction():
+            rows = await conn.fetch(page_sql, *args)
+            body = await _with_tags(conn, rows[:limit])
+            count_args = args[: len(args) - (2 if after else 1)]
+            total = await conn.fetchval(f"SELECT count(*) FROM task WHERE {where}", *count_args)
+        headers = {"X-Total-Count": str(total)}
+        if len(rows) > limit:
+            headers["Link"] = (
+                f'</api/tasks?limit={limit}&after_id={rows[limit - 1]["id"]}>; rel="next"'
+            )
+        return JSONResponse(body, headers=headers)
 
     async def get_task(request: Request) -> Response:
         user_id = caller(request)
         if user_id is None:
             return UNAUTHORIZED
-        row = await db().fetchrow(GET_SQL, request.path_params["task_id"], user_id)
-        if row is None:
-            return JSONResponse({"detail": "Task not found"}, status_code=404)
-        return JSONResponse(_task(row), headers={"ETag": f'"{row["version"]}"'})
+        async with db().acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(GET_SQL, request.path_params["task_id"], user_id)
+            if row is None:
+                return JSONResponse({"detail": "Task not found"}, status_code=404)
+            (task,) = await _with_tags(conn, [row])
+        return JSONResponse(task, headers={"ETag": f'"{row["version"]}"'})
 
     async def create_task(request: Request) -> Response:
         user_id = caller(request)
         if user_id is None:
             return UNAUTHORIZED
         body = await request.json()
-        row = await db().fetchrow(
-            INSERT_SQL,
-            user_id,
-            body["title"].strip(),
-            body.get("description"),
-            body.get("priority", "medium"),
-            json.dumps(body.get("tags", [])),
-        )
-        assert row is not None
+        tags = list(dict.fromkeys(body.get("tags", [])))
+        async with db().acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                INSERT_SQL,
+                user_id,
+                body["title"].strip(),
+                body.get("description"),
+                PRIORITY_RANKS[body.get("priority", "medium").lower()],
+            )
+            assert row is not None
+            await conn.executemany(
+                INSERT_TAG_SQL,
+                [(row["id"], tag, user_id, position) for position, tag in enumerate(tags)],
+            )
         return JSONResponse(
-            _task(row), status_code=201, headers={"Location": f"/api/tasks/{row['id']}"}
+            _task(row, tags), status_code=201, headers={"Location": f"/api/tasks/{row['id']}"}
         )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=20)
+        # No reset query on release: every handler ends its own transaction.
+        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=20, reset=_no_reset)
         try:
             yield
         finally:
