@@ -404,6 +404,16 @@ def wrk_env(bench: Bench, scenario: sc.Scenario, list_path: str) -> dict[str, st
     return env
 
 
+def settle(server: Server, timeout: float = 30.0) -> None:
+    """Wait until the server is idle: work queued by the last run (logins) must not leak."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = procstat.cpu_seconds(procstat.tree(server.pid))
+        time.sleep(0.5)
+        if procstat.delta(before, procstat.cpu_seconds(procstat.tree(server.pid))) < 0.05:
+            return
+
+
 def one_run(
     bench: Bench,
     server: Server,
@@ -411,6 +421,7 @@ def one_run(
     list_path: str,
     background: tuple[sc.Scenario, int] | None = None,
 ) -> dict[str, Any]:
+    settle(server)
     pg_before = procstat.cpu_seconds(postgres_pids(bench))
     storm = None
     if background is not None:

@@ -167,13 +167,13 @@ def targets_table(records: Sequence[RecordLike]) -> list[str]:
             )
     alone = _storm(records, with_storm=False)
     storm = _storm(records, with_storm=True)
-    if alone and storm:
+    if alone and storm and alone.p99_ms:
         ratio = storm.p99_ms / alone.p99_ms
         lines.append(_target("login storm: p99 of list reads", f"x{ratio:.2f}", ratio <= 2, "≤ x2"))
     for big_key, small_key in (("list", "list"), ("get", "get"), ("filter", "filter")):
         big = _find(records, big_key, "backroom", 1, "1e6")
         small = _find(records, small_key, "backroom", 1, "1e3")
-        if big and small:
+        if big and small and small.p50_ms:
             ratio = big.p50_ms / small.p50_ms
             lines.append(
                 _target(
@@ -182,7 +182,7 @@ def targets_table(records: Sequence[RecordLike]) -> list[str]:
             )
     deep = _find(records, "cursor_deep", "backroom", 1, "1e6")
     first = _find(records, "list", "backroom", 1, "1e6")
-    if deep and first:
+    if deep and first and first.p50_ms:
         ratio = deep.p50_ms / first.p50_ms
         lines.append(
             _target("cursor page 1000 vs page 1 (p50)", f"x{ratio:.2f}", ratio <= 1.3, "≤ x1.3")
