@@ -710,7 +710,9 @@ def main(argv: Sequence[str]) -> int:
         if not args.no_big:
             big_phase(bench)
     finally:
-        if not args.keep_db:
+        if args.keep_db:
+            keep_environment(bench)
+        else:
             asyncio.run(seed.drop_database(args.pg_host, args.pg_port, database))
     context["finished_load"] = os.getloadavg()
     context["elapsed_s"] = time.monotonic() - started
@@ -733,6 +735,19 @@ def main(argv: Sequence[str]) -> int:
     if args.smoke:
         return smoke_verdict(bench)
     return 0
+
+
+def keep_environment(bench: Bench) -> None:
+    """Settings and token of the kept database, for bench/inprocess.py."""
+    names = ("ENVIRONMENT", "DATABASE_URL", "DATA_DIR", "SECRET_KEY", "PIN_PEPPER", "LOG_LEVEL")
+    kept = {name: bench.env[name] for name in names} | {"BENCH_TOKEN": bench.token}
+    kept |= {name: value for name, value in bench.env.items() if name.startswith("RATE_LIMIT")}
+    (RESULTS / "last-env.json").write_text(json.dumps(kept, indent=1))
+    bench.log(
+        f"kept database {bench.database} (settings in bench/results/last-env.json); "
+        f"drop it with: psql -h {bench.args.pg_host} -U postgres "
+        f"-c 'DROP DATABASE \"{bench.database}\"'"
+    )
 
 
 def smoke_verdict(bench: Bench) -> int:
