@@ -8,9 +8,10 @@ Every test starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,18 @@ from backroom.app import create_app
 from backroom.core.config import Settings, load_settings
 from backroom.core.migrations import upgrade
 from backroom.models import metadata
+
+POSTGRES_BASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if POSTGRES_BASE_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
 TEST_PEPPER = "test-pin-pepper-" + "y" * 32
@@ -49,7 +62,7 @@ async def _drop_postgres_database(base_url: str, test_url: str) -> None:
 
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL")
+    base = POSTGRES_BASE_URL
     if not base:
         path = tmp_path_factory.mktemp("db") / "backroom-test.db"
         url = f"sqlite+aiosqlite:///{path}"
@@ -130,3 +143,15 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session for factories; what it commits is what the app then reads."""
     async with app.state.db.sessionmaker() as db_session:
         yield db_session
+
+
+@pytest.fixture
+def logs(app: FastAPI, caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record of Backroom's loggers at INFO and above (they do not propagate to root)."""
+    logger = logging.getLogger("backroom")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="backroom")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
