@@ -48,17 +48,6 @@ async def test_sane_request_id_is_echoed_and_odd_one_replaced(client: httpx.Asyn
     assert replaced.headers["x-request-id"] != "bad id\twith spaces"
 
 
-async def test_ready_reports_database_and_migrations(client: httpx.AsyncClient) -> None:
-    response = await client.get("/health/ready")
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "database": "ok",
-        "migrations": "ok",
-        "redis": "disabled",
-    }
-
-
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
