@@ -42,7 +42,7 @@ TEST_SECRET = "test-secret-key-" + "x" * 32
 TEST_PEPPER = "test-pin-pepper-" + "y" * 32
 
 
-async def _create_postgres_database(base_url: str) -> str:
+async def create_postgres_database(base_url: str) -> str:
     url = make_url(base_url)
     name = f"backroom_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
@@ -52,7 +52,7 @@ async def _create_postgres_database(base_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-async def _drop_postgres_database(base_url: str, test_url: str) -> None:
+async def drop_postgres_database(base_url: str, test_url: str) -> None:
     name = make_url(test_url).database
     admin = create_async_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -69,12 +69,12 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         await asyncio.to_thread(upgrade, url)
         yield url
         return
-    url = await _create_postgres_database(base)
+    url = await create_postgres_database(base)
     await asyncio.to_thread(upgrade, url)
     try:
         yield url
     finally:
-        await _drop_postgres_database(base, url)
+        await drop_postgres_database(base, url)
 
 
 @pytest.fixture(scope="session")
