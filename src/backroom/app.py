@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await database.dispose()
+            if redis_probe is not None:
+                redis_probe.close()
             metrics.process_stopped()
 
     app = FastAPI(
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
+    redis_probe = health.RedisProbe(settings.REDIS_URL) if settings.REDIS_URL else None
+    # Readiness pings Redis through `redis_ping` (None: Redis is not configured).
+    app.state.redis_ping = redis_probe
 
     install_error_handlers(app)
     install_database_error_handlers(app)

@@ -49,7 +49,7 @@ async def timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Respons
     return response, time.perf_counter() - started
 
 
-def assert_database_down(response: httpx.Response, seconds: float, code: str) -> None:
+def assert_not_ready(response: httpx.Response, seconds: float, code: str) -> None:
     assert response.status_code == 503, response.text
     assert seconds < 2.0
     assert int(response.headers["retry-after"]) >= 1
@@ -71,11 +71,11 @@ async def test_unreachable_database_is_a_quick_503_naming_it(data_dir: Path) -> 
     url = f"postgresql+asyncpg://backroom@127.0.0.1:{closed_port()}/backroom"
     async with serving(url, data_dir) as client:
         ready, seconds = await timed_get(client, "/health/ready")
-        assert_database_down(ready, seconds, "not_ready")
+        assert_not_ready(ready, seconds, "not_ready")
         assert ready.json()["database"] == "unavailable"
         assert "database" in ready.json()["detail"]
         api, seconds = await timed_get(client, "/test/needs-database")
-        assert_database_down(api, seconds, "database_unavailable")
+        assert_not_ready(api, seconds, "database_unavailable")
 
 
 class Proxy:
@@ -130,12 +130,36 @@ async def test_database_outage_is_503_and_recovers_without_a_restart(
 
         await proxy.stop()
         ready, seconds = await timed_get(client, "/health/ready")
-        assert_database_down(ready, seconds, "not_ready")
+        assert_not_ready(ready, seconds, "not_ready")
         assert ready.json()["database"] == "unavailable"
         api, seconds = await timed_get(client, "/test/needs-database")
-        assert_database_down(api, seconds, "database_unavailable")
+        assert_not_ready(api, seconds, "database_unavailable")
 
         await proxy.start()
         assert (await client.get("/health/ready")).status_code == 200
         assert (await client.get("/test/needs-database")).json() == {"one": 1}
     await proxy.stop()
+
+
+def redis_is_running() -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}]
+)
+async def test_unreachable_redis_makes_ready_a_503_naming_it(client: httpx.AsyncClient) -> None:
+    response, seconds = await timed_get(client, "/health/ready")
+    assert_not_ready(response, seconds, "not_ready")
+    assert response.json()["redis"] == "unavailable"
+    assert response.json()["database"] == "ok"
+    assert "redis" in response.json()["detail"]
+
+
+@pytest.mark.skipif(not redis_is_running(), reason="needs Redis on 127.0.0.1:6379")
+@pytest.mark.parametrize("settings_overrides", [{"REDIS_URL": "redis://127.0.0.1:6379/15"}])
+async def test_reachable_redis_is_reported_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["redis"] == "ok"

@@ -146,28 +146,35 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._pool_size = _watch_pool(self.engine)
+        _watch_pool(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        metrics.DB_POOL_SIZE.dec(self._pool_size)
+        metrics.DB_POOL_SIZE.set(0)
+        metrics.DB_POOL_CHECKED_OUT.set(0)
 
 
-def _watch_pool(engine: AsyncEngine) -> int:
-    """Keep the pool gauges current from pool events; returns the pool's size."""
-    size_of = getattr(engine.sync_engine.pool, "size", None)
-    size = int(size_of()) if callable(size_of) else 0
-    metrics.DB_POOL_SIZE.inc(size)
+def _watch_pool(engine: AsyncEngine) -> None:
+    """Keep the pool gauges current from pool events (one pool per worker process).
 
-    @event.listens_for(engine.sync_engine, "checkout")
+    The gauges are set from the pool's own count rather than counted up and down, so
+    a connection lost during an outage cannot leave them drifting.
+    """
+    pool = engine.sync_engine.pool
+    size_of = getattr(pool, "size", None)
+    checked_out = getattr(pool, "checkedout", None)
+    metrics.DB_POOL_SIZE.set(size_of() if callable(size_of) else 0)
+    if not callable(checked_out):
+        return
+
+    @event.listens_for(pool, "checkout")
     def _checkout(*_args: Any) -> None:
-        metrics.DB_POOL_CHECKED_OUT.inc()
+        metrics.DB_POOL_CHECKED_OUT.set(checked_out())
 
-    @event.listens_for(engine.sync_engine, "checkin")
+    @event.listens_for(pool, "checkin")
     def _checkin(*_args: Any) -> None:
-        metrics.DB_POOL_CHECKED_OUT.dec()
-
-    return size
+        # Fired just before the connection goes back, so it still counts as out.
+        metrics.DB_POOL_CHECKED_OUT.set(max(0, checked_out() - 1))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

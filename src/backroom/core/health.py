@@ -44,6 +44,21 @@ async def _database_state(database: Database) -> tuple[str, str]:
     return "ok", "ok" if revision == head_revision() else "behind"
 
 
+class RedisProbe:
+    """Pings the Redis at `url` for readiness, over one client for the app's lifetime."""
+
+    def __init__(self, url: str) -> None:
+        import coredis
+
+        self._client = coredis.Redis.from_url(url)
+
+    async def __call__(self) -> bool:
+        return bool(await self._client.ping())
+
+    def close(self) -> None:
+        self._client.connection_pool.disconnect()
+
+
 async def _redis_state(request: Request) -> str:
     ping = getattr(request.app.state, "redis_ping", None)
     if ping is None:

@@ -47,7 +47,7 @@ HTTP_DURATION = Histogram(
 )
 DB_POOL_SIZE = Gauge(
     "backroom_db_pool_size",
-    "Database connections the pools keep (summed over live workers).",
+    "Database connections the pool keeps (summed over live workers).",
     multiprocess_mode="livesum",
 )
 DB_POOL_CHECKED_OUT = Gauge(
