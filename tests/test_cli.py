@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from typer.testing import CliRunner
 
-from backroom.cli import app
+from backroom.cli import METRICS_DIR_ENV, app, prepare_metrics_dir
 from backroom.core.migrations import head_revision
 
 
@@ -108,3 +113,72 @@ def test_python_dash_m_backroom_is_the_command(env: dict[str, str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage: backroom" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.communicate()[1]
+        try:
+            httpx.get(url, timeout=1).raise_for_status()
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        else:
+            return
+    pytest.fail(f"{url} did not answer")
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_migrates_and_adds_up_their_metrics(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    metrics_dir = tmp_path / "metrics"
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "backroom", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/health/ready", server)  # ready: so it migrated to head first
+        for _ in range(20):
+            with httpx.Client() as fresh_connection:  # spread over both workers
+                assert fresh_connection.get(f"{base}/health").status_code == 200
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        assert (
+            'backroom_http_requests_total{method="GET",route="/health",status="2xx"} 20.0' in text
+        )
+        assert len(list(metrics_dir.glob("gauge_livesum_*.db"))) == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert not list(metrics_dir.glob("gauge_livesum_*.db"))  # stopped workers no longer count
+
+
+def test_serve_prepares_an_empty_metrics_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "counter_999.db"
+    stale.write_bytes(b"old")
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
+    assert prepare_metrics_dir() == tmp_path
+    assert not stale.exists()
+    monkeypatch.delenv(METRICS_DIR_ENV)
+    fresh = prepare_metrics_dir()
+    try:
+        assert os.environ[METRICS_DIR_ENV] == str(fresh)
+        assert fresh.is_dir()
+        assert not list(fresh.iterdir())
+    finally:
+        fresh.rmdir()

@@ -7,6 +7,8 @@ command groups), e.g. `app.add_typer(accounts_cli.users_app, name="users")`.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +32,24 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir() -> Path:
+    """Point every worker at one empty samples directory (a new one unless configured).
+
+    Runs before prometheus_client is imported: it decides on import whether samples
+    go to this directory.
+    """
+    configured = os.environ.get(METRICS_DIR_ENV)
+    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="backroom-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[METRICS_DIR_ENV] = str(path)
+    return path
+
+
 def _has_command_group(name: str) -> bool:
     return any(group.name == name for group in app.registered_groups)
 
@@ -43,16 +63,20 @@ def serve(
     migrate: Annotated[bool, typer.Option(help="Bring the database to head first.")] = True,
 ) -> None:
     """Serve the API with uvicorn (migrating the database to head first)."""
+    settings = _settings()
+    separate_workers = reload or workers > 1
+    if os.environ.get(METRICS_DIR_ENV) or (workers > 1 and not reload):
+        prepare_metrics_dir()  # /metrics then adds up every worker's samples
+
     import uvicorn
 
-    from backroom.core.metrics import prepare_multiprocess_dir
+    from backroom.core.metrics import process_stopped
     from backroom.core.migrations import upgrade
 
-    settings = _settings()
     if migrate:
         upgrade(settings.DATABASE_URL)
-    if workers > 1 and not reload:
-        prepare_multiprocess_dir()  # /metrics then adds up every worker's samples
+    if separate_workers:
+        process_stopped()  # this supervising process serves no request: it must not count
     typer.echo(f"Backroom on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     if _has_command_group("users"):
         typer.echo("First admin: backroom users create-admin --help")

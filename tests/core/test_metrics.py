@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from backroom.core.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+from backroom.core.metrics import MULTIPROC_ENV
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -66,24 +65,6 @@ async def test_pool_gauges_and_domain_counters_are_exposed(client: httpx.AsyncCl
         )
     checked_out = samples(text)[("backroom_db_pool_checked_out", frozenset())]
     assert checked_out == 0  # the readiness check gave its connection back
-
-
-def test_serve_prepares_an_empty_metrics_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stale = tmp_path / "counter_999.db"
-    stale.write_bytes(b"old")
-    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
-    assert prepare_multiprocess_dir() == tmp_path
-    assert not stale.exists()
-    monkeypatch.delenv(MULTIPROC_ENV)
-    fresh = prepare_multiprocess_dir()
-    try:
-        assert os.environ[MULTIPROC_ENV] == str(fresh)
-        assert fresh.is_dir()
-        assert not list(fresh.iterdir())
-    finally:
-        fresh.rmdir()
 
 
 WORKER = """

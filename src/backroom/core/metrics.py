@@ -2,7 +2,8 @@
 
 With several worker processes (`backroom serve --workers N`) each process writes
 its samples under `PROMETHEUS_MULTIPROC_DIR` and `/metrics` adds them up, whichever
-worker answers the scrape. `serve` prepares a fresh directory for that.
+worker answers the scrape. `backroom serve` prepares a fresh directory for that
+before anything imports prometheus_client (which reads the variable on import).
 
 Metrics other domains increment (import them from here; the label values are a
 small fixed set, never user input):
@@ -16,8 +17,6 @@ small fixed set, never user input):
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -88,17 +87,6 @@ def render() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
-
-
-def prepare_multiprocess_dir() -> Path:
-    """Point every worker at one empty samples directory (a new one unless configured)."""
-    configured = os.environ.get(MULTIPROC_ENV)
-    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="backroom-metrics-"))
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        stale.unlink()
-    os.environ[MULTIPROC_ENV] = str(path)
-    return path
 
 
 def process_stopped() -> None:
