@@ -51,6 +51,16 @@ async def test_unmatched_paths_and_odd_methods_share_one_label(client: httpx.Asy
     assert "BREW" not in text
 
 
+async def test_the_documentation_pages_are_counted_under_their_own_path(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.get("/openapi.json")
+    await client.get("/health/")  # a redirect to /health: unmatched, not its raw path
+    text = (await client.get("/metrics")).text
+    assert requests_total(text, method="GET", route="/openapi.json", status="2xx") >= 1
+    assert 'route="/health/"' not in text
+
+
 async def test_pool_gauges_and_domain_counters_are_exposed(client: httpx.AsyncClient) -> None:
     await client.get("/health/ready")
     text = (await client.get("/metrics")).text

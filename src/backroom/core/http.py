@@ -61,6 +61,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _route_template(scope: Scope, status: int) -> str:
+    """The route template, never the raw path: ids stay out of logs and metric labels.
+
+    FastAPI records the route only for its API routes; the few plain routes (the docs
+    pages, /openapi.json) are fixed paths, so a success without a route is one of them.
+    Anything else unmatched shares one label.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if template:
+        return str(template)
+    return str(scope["path"]) if 200 <= status < 300 else "<unmatched>"
+
+
 class BackroomMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -106,9 +119,7 @@ class BackroomMiddleware:
             self._finish(scope, status, time.perf_counter() - started, context)
 
     def _finish(self, scope: Scope, status: int, seconds: float, context: RequestContext) -> None:
-        # The route template, never the raw path: ids stay out of logs and metric labels.
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "<unmatched>"
+        template = _route_template(scope, status)
         metrics.observe_request(scope["method"], template, status, seconds)
         access_logger.info(
             "%s %s %s %.1fms",
