@@ -163,3 +163,43 @@ async def test_reachable_redis_is_reported_ok(client: httpx.AsyncClient) -> None
     response = await client.get("/health/ready")
     assert response.status_code == 200
     assert response.json()["redis"] == "ok"
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """Accepts connections and never answers: a database or Redis that hangs."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+        await server.wait_closed()
+
+
+async def test_hanging_database_and_redis_still_get_an_answer_in_time(data_dir: Path) -> None:
+    async with silent_server() as port:
+        settings = make_settings(
+            f"postgresql+asyncpg://backroom@127.0.0.1:{port}/backroom",
+            data_dir,
+            REDIS_URL=f"redis://127.0.0.1:{port}/0",
+        )
+        app = create_app(settings)
+        add_database_route(app)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                ready, seconds = await timed_get(client, "/health/ready")
+                assert_not_ready(ready, seconds, "not_ready")
+                assert ready.json()["database"] == "unavailable"
+                assert ready.json()["redis"] == "unavailable"
+                api, seconds = await timed_get(client, "/test/needs-database")
+                assert api.status_code == 503
+                assert api.json()["code"] == "database_unavailable"
+                assert seconds < settings.DB_CONNECT_TIMEOUT + 1
