@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from backroom.cli import METRICS_DIR_ENV, app, prepare_metrics_dir
 from backroom.core.migrations import head_revision
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -113,13 +113,6 @@ def test_python_dash_m_backroom_is_the_command(env: dict[str, str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage: backroom" in result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 30) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from backroom.app import create_app
 from backroom.core.db import SessionDep
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 
 
 def add_database_route(app: FastAPI) -> None:
@@ -34,13 +34,6 @@ async def serving(database_url: str, data_dir: Path) -> AsyncIterator[httpx.Asyn
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, float]:
@@ -68,7 +61,7 @@ async def test_ready_is_ok_with_database_and_migrations(client: httpx.AsyncClien
 
 
 async def test_unreachable_database_is_a_quick_503_naming_it(data_dir: Path) -> None:
-    url = f"postgresql+asyncpg://backroom@127.0.0.1:{closed_port()}/backroom"
+    url = f"postgresql+asyncpg://backroom@127.0.0.1:{free_port()}/backroom"
     async with serving(url, data_dir) as client:
         ready, seconds = await timed_get(client, "/health/ready")
         assert_not_ready(ready, seconds, "not_ready")
@@ -83,7 +76,7 @@ class Proxy:
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = closed_port()
+        self.port = free_port()
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
 
@@ -147,7 +140,7 @@ def redis_is_running() -> bool:
 
 
 @pytest.mark.parametrize(
-    "settings_overrides", [{"REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}]
+    "settings_overrides", [{"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}]
 )
 async def test_unreachable_redis_makes_ready_a_503_naming_it(client: httpx.AsyncClient) -> None:
     response, seconds = await timed_get(client, "/health/ready")
