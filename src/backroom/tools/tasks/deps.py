@@ -77,6 +77,7 @@ OwnedTask = Annotated[Task, Depends(owned_task)]
 OwnedTaskForUpdate = Annotated[Task, Depends(owned_task_for_update)]
 
 _ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+_IF_MATCH_PATTERN = r'^ *(\*|(W/)?"[0-9]{1,18}"( *, *(W/)?"[0-9]{1,18}")*) *$'
 
 
 def expected_versions(
@@ -85,6 +86,7 @@ def expected_versions(
         Header(
             alias="If-Match",
             description='The ETag you read (`"3"`); the write is refused with 412 if it changed.',
+            json_schema_extra={"pattern": _IF_MATCH_PATTERN},
         ),
     ] = None,
 ) -> frozenset[int] | None:

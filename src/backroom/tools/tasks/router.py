@@ -13,8 +13,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from backroom.accounts.deps import CurrentUser, SettingsDep
+from backroom.accounts.errors import InvalidCredentialsToken
 from backroom.core.db import SessionDep
-from backroom.core.errors import Unprocessable, problem_responses
+from backroom.core.errors import (
+    BadRequest,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from backroom.core.idempotency import (
     IdempotencyDep,
     IdempotencyInProgress,
@@ -118,7 +124,13 @@ async def list_tasks(
     response_model=TaskRead,
     responses={
         **_CREATED,
-        **problem_responses(Unprocessable, IdempotencyKeyReused, IdempotencyInProgress),
+        **problem_responses(
+            BadRequest,
+            UnsupportedMediaType,
+            Unprocessable,
+            IdempotencyKeyReused,
+            IdempotencyInProgress,
+        ),
     },
 )
 async def create_task(
@@ -152,7 +164,9 @@ async def get_task(task: OwnedTask, response: Response) -> TaskRead:
     return _read(task, response)
 
 
-_WRITE_ERRORS = problem_responses(TaskNotFound, TaskChanged, Unprocessable)
+_WRITE_ERRORS = problem_responses(
+    BadRequest, TaskNotFound, TaskChanged, UnsupportedMediaType, Unprocessable
+)
 
 
 @routes.put("/tasks/{task_id}", response_model=TaskRead, responses={**_TASK_OK, **_WRITE_ERRORS})
@@ -228,7 +242,7 @@ async def list_tags(user: CurrentUser, session: SessionDep) -> list[TagCount]:
     return [TagCount(name=name, count=count) for name, count in counts]
 
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], responses=problem_responses(InvalidCredentialsToken))
 router.include_router(routes)
 router.include_router(
     routes,

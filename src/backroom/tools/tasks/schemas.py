@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -88,9 +89,24 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
         raise ValueError("is out of range") from None
 
 
-Title = Annotated[StrictStr, AfterValidator(_title)]
-Description = Annotated[StrictStr, AfterValidator(check_text), Field(max_length=DESCRIPTION_MAX)]
-Tags = Annotated[list[StrictStr], Field(max_length=TAGS_MAX), AfterValidator(_tags)]
+# What the OpenAPI document states about text, so generated clients and fuzzers send what
+# the validators accept: no NUL, and not blank where trimming applies.
+_NO_NUL = "^[^\\u0000]*$"
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+_TITLE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": _NOT_BLANK}
+_TAG_SCHEMA = {"type": "string", "minLength": 1, "maxLength": TAG_MAX, "pattern": _NOT_BLANK}
+
+Title = Annotated[StrictStr, AfterValidator(_title), WithJsonSchema(_TITLE_SCHEMA)]
+Description = Annotated[
+    StrictStr,
+    AfterValidator(check_text),
+    Field(max_length=DESCRIPTION_MAX, json_schema_extra={"pattern": _NO_NUL}),
+]
+Tags = Annotated[
+    list[Annotated[StrictStr, WithJsonSchema(_TAG_SCHEMA)]],
+    Field(max_length=TAGS_MAX),
+    AfterValidator(_tags),
+]
 PriorityInput = Annotated[PriorityLabel, BeforeValidator(lower_if_text)]
 DueDate = Annotated[dt.datetime, BeforeValidator(_only_text), AfterValidator(as_utc)]
 
@@ -111,12 +127,15 @@ class TaskUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
+    # Optional but not nullable: the schema says so, the validator below enforces it.
+    title: Annotated[Title | None, WithJsonSchema(_TITLE_SCHEMA)] = None
     description: Description | None = None
-    priority: PriorityInput | None = None
+    priority: Annotated[
+        PriorityInput | None, WithJsonSchema({"type": "string", "enum": ["low", "medium", "high"]})
+    ] = None
     due_date: DueDate | None = None
     tags: Tags | None = None
-    completed: StrictBool | None = None
+    completed: Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})] = None
 
     @field_validator("title", "priority", "completed")
     @classmethod
