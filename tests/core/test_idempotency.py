@@ -173,3 +173,15 @@ async def test_concurrent_posts_with_one_key_create_one_row(
     assert created
     assert len({response.content for response in created}) == 1
     assert await _task_count(session) == 1
+
+
+async def test_the_same_key_on_another_path_is_a_different_request(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session)
+    keyed = {**auth_headers(settings, user), "Idempotency-Key": "paths"}
+    first = await client.post("/api/tasks", json={"title": "t"}, headers=keyed)
+    other = await client.post(f"/api/{user.id}/tasks", json={"title": "t"}, headers=keyed)
+    assert first.status_code == 201
+    assert other.status_code == 422
+    assert await _task_count(session) == 1

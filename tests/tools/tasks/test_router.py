@@ -377,3 +377,29 @@ async def test_tags_are_counted_most_used_first_ignoring_case(
         {"name": "home", "count": 1},
         {"name": "zzz", "count": 1},
     ]
+
+
+async def test_a_null_body_flips_like_no_body(
+    client: httpx.AsyncClient, session: AsyncSession, alice: User, as_alice: dict[str, str]
+) -> None:
+    task = await make_task(session, alice)
+    response = await client.patch(
+        f"/api/tasks/{task.id}/complete",
+        content=b"null",
+        headers={**as_alice, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json()["completed"] is True
+
+
+async def test_respelling_and_reordering_tags_keeps_one_row_per_tag(
+    client: httpx.AsyncClient, session: AsyncSession, alice: User, as_alice: dict[str, str]
+) -> None:
+    task = await make_task(session, alice, tags=["work", "home"])
+    url = f"/api/tasks/{task.id}"
+    response = await client.patch(url, json={"tags": ["HOME", "new", "Work"]}, headers=as_alice)
+    assert response.status_code == 200
+    assert response.json()["tags"] == ["HOME", "new", "Work"]
+    assert (await client.get(url, headers=as_alice)).json()["tags"] == ["HOME", "new", "Work"]
+    counts = (await client.get("/api/tags", headers=as_alice)).json()
+    assert sorted(tag["count"] for tag in counts) == [1, 1, 1]
