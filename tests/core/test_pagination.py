@@ -24,6 +24,7 @@ from backroom.core.pagination import (
     InvalidCursor,
     PageParams,
     SortKey,
+    Window,
     fingerprint,
     keyset_statement,
     nulls_last,
@@ -32,6 +33,7 @@ from backroom.core.pagination import (
     page_params,
     reverse,
     window,
+    window_headers,
 )
 
 WHEN = dt.datetime(2026, 11, 22, 9, 30, 0, 123456, tzinfo=dt.UTC)
@@ -212,3 +214,25 @@ async def test_a_backward_cursor_returns_the_rows_before_in_list_order(
     assert page.prev is not None
     assert page.next is not None
     assert page.next.values == _values(fetched[0], "due")
+
+
+def test_window_headers_link_next_by_cursor_and_prev_by_offset_or_cursor() -> None:
+    codec = CursorCodec("secret", scope="things")
+    url = URL("http://h/things?limit=2&offset=4")
+    offset_page = Window(rows=[1, 2], next=Cursor((2,)), prev=None)
+    headers = window_headers(
+        url, total=9, page=offset_page, params=PageParams(2, 4), codec=codec, query="q"
+    )
+    links = {
+        part.split("; ")[1]: part.split("; ")[0].strip("<>") for part in headers["Link"].split(", ")
+    }
+    token = URL(links['rel="next"']).query.split("cursor=")[1]
+    assert codec.decode(token, "q") == Cursor((2,))
+    assert links['rel="prev"'] == "http://h/things?offset=2&limit=2"
+    cursor_page = Window(rows=[3], next=None, prev=Cursor((3,), backward=True))
+    headers = window_headers(
+        url, total=9, page=cursor_page, params=PageParams(2, 0, "c"), codec=codec, query="q"
+    )
+    assert 'rel="next"' not in headers["Link"]
+    prev_token = headers["Link"].split("cursor=")[1].split(">")[0]
+    assert codec.decode(prev_token, "q") == Cursor((3,), backward=True)

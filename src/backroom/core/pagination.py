@@ -14,6 +14,17 @@ that was edited or that belongs to another query is refused with a 422.
 Nulls are not comparable in SQL, so a nullable sort column is given a companion
 "is null" key in front of it (see `nulls_last`); `keyset_after` treats a `None`
 cursor value as "equal only to NULL", which keeps paging exact inside the null block.
+
+A list endpoint puts the pieces together like this (the tasks tool is the example):
+
+    router:      page: PageParamsDep; codec = CursorCodec(settings.secret_key, scope="things")
+                 query = fingerprint(*filters); cursor = codec.decode(page.cursor, query)
+    repository:  keys = [...SortKey..., SortKey(Thing.id, descending)]
+                 (reverse(keys) for a backward cursor)
+                 rows = keyset_statement(select(...), keys, limit=..., after=..., offset=...)
+    service:     window(rows, limit=page.limit, cursor=cursor, key=<a row's key values>)
+    router:      response.headers.update(window_headers(request.url, total=..., page=...,
+                 params=page, codec=codec, query=query))
 """
 
 from __future__ import annotations
@@ -305,3 +316,21 @@ def offset_prev_params(params: PageParams) -> dict[str, Any] | None:
     if params.cursor is not None or params.offset == 0:
         return None
     return {"offset": max(0, params.offset - params.limit), "limit": params.limit}
+
+
+def window_headers(
+    url: URL,
+    *,
+    total: int,
+    page: Window[Any],
+    params: PageParams,
+    codec: CursorCodec,
+    query: str,
+) -> dict[str, str]:
+    """The headers of one page of a list: `next` is always a cursor link; `prev` is a
+    cursor link on a page reached through a cursor, and an offset link otherwise."""
+    next_params = {"cursor": codec.encode(page.next, query)} if page.next else None
+    prev_params = (
+        {"cursor": codec.encode(page.prev, query)} if page.prev else offset_prev_params(params)
+    )
+    return page_headers(url, total=total, next_params=next_params, prev_params=prev_params)

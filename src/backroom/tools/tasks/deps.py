@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Header, Path, Query
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from backroom.accounts.deps import CurrentUser
 from backroom.core.db import SessionDep, utcnow
@@ -18,11 +18,11 @@ from backroom.tools.tasks.errors import NotYourTaskList, TaskChanged, TaskNotFou
 from backroom.tools.tasks.models import TAGS_MAX, Priority, Task
 from backroom.tools.tasks.repository import NATURAL_DESCENDING, TaskRepository
 from backroom.tools.tasks.schemas import (
+    NO_NUL,
     PriorityLabel,
     SortField,
     TaskListQuery,
     as_utc,
-    check_text,
     lower_if_text,
 )
 
@@ -105,13 +105,6 @@ def expected_versions(
 IfMatch = Annotated[frozenset[int] | None, Depends(expected_versions)]
 
 
-def _query_text(value: str) -> str:
-    try:
-        return check_text(value)
-    except ValueError as error:
-        raise Unprocessable(errors=[{"field": "query", "message": str(error)}]) from None
-
-
 def _instant(value: dt.datetime) -> dt.datetime:
     """A date alone means the start of that day, and a naive time is UTC."""
     instant = as_utc(value)
@@ -135,10 +128,15 @@ def task_list_query(
     *,
     status: Annotated[StatusParam, Query(description="`active` is `pending`.")] = "all",
     completed: Annotated[bool | None, Query(description="Alias of `status`.")] = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Alias of `search`.")] = None,
+    search: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="Alias of `search`.")
+    ] = None,
     priority: Annotated[PriorityLabel | None, Lower, Query()] = None,
-    tag: Annotated[list[str] | None, Query(max_length=TAGS_MAX)] = None,
+    tag: Annotated[
+        list[Annotated[str, StringConstraints(pattern=NO_NUL)]] | None,
+        Query(max_length=TAGS_MAX, description="Repeat it: a task must carry every tag."),
+    ] = None,
     due_before: Annotated[Instant | None, Query()] = None,
     due_after: Annotated[Instant | None, Query()] = None,
     overdue: Annotated[bool | None, Query(description="`true`: due in the past, pending.")] = None,
@@ -146,7 +144,7 @@ def task_list_query(
     order: Annotated[Literal["asc", "desc"] | None, Lower, Query()] = None,
 ) -> TaskListQuery:
     """The filters and order of the task list, as API.md §4 defines them."""
-    field: SortField = sort.removeprefix("-")  # type: ignore[assignment]
+    field = cast("SortField", sort.removeprefix("-"))
     descending = NATURAL_DESCENDING[field] != sort.startswith("-")
     if order is not None:
         descending = order == "desc"
@@ -156,11 +154,11 @@ def task_list_query(
             raise Unprocessable(errors=[{"field": "completed", "message": "Contradicts status"}])
         completed = by_status
     text = search if search is not None else q
-    tags = tuple(_query_text(name) for name in tag or ())
+    tags = tuple(tag or ())
     parts = (completed, text, priority, tags, due_before, due_after, bool(overdue), field)
     return TaskListQuery(
         completed=completed,
-        search=_query_text(text) if text else None,
+        search=text or None,
         priority=Priority.from_label(priority) if priority else None,
         tags=tags,
         due_before=due_before,

@@ -31,8 +31,7 @@ from backroom.core.pagination import (
     InvalidCursor,
     PageParamsDep,
     fingerprint,
-    offset_prev_params,
-    page_headers,
+    window_headers,
 )
 from backroom.tools.tasks import service
 from backroom.tools.tasks.deps import (
@@ -102,17 +101,14 @@ async def list_tasks(
     query_print = fingerprint(*query.fingerprint_parts)
     cursor = codec.decode(page.cursor, query_print) if page.cursor else None
     result = await service.list_tasks(session, user.user_id, query, page=page, cursor=cursor)
-    following, previous = result.window.next, result.window.prev
     response.headers.update(
-        page_headers(
+        window_headers(
             request.url,
             total=result.total,
-            next_params={"cursor": codec.encode(following, query_print)} if following else None,
-            prev_params=(
-                {"cursor": codec.encode(previous, query_print)}
-                if previous
-                else offset_prev_params(page)
-            ),
+            page=result.window,
+            params=page,
+            codec=codec,
+            query=query_print,
         )
     )
     return [TaskRead.from_task(task) for task in result.window.rows]

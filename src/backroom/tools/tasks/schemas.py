@@ -30,6 +30,11 @@ from backroom.tools.tasks.models import (
 )
 
 PriorityLabel = Literal["low", "medium", "high"]
+PRIORITY_LABELS: dict[Priority, PriorityLabel] = {
+    Priority.LOW: "low",
+    Priority.MEDIUM: "medium",
+    Priority.HIGH: "high",
+}
 
 
 def check_text(value: str) -> str:
@@ -91,7 +96,7 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 # What the OpenAPI document states about text, so generated clients and fuzzers send what
 # the validators accept: no NUL, and not blank where trimming applies.
-_NO_NUL = "^[^\\u0000]*$"
+NO_NUL = "^[^\\u0000]*$"
 _NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 _TITLE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": _NOT_BLANK}
 _TAG_SCHEMA = {"type": "string", "minLength": 1, "maxLength": TAG_MAX, "pattern": _NOT_BLANK}
@@ -100,7 +105,7 @@ Title = Annotated[StrictStr, AfterValidator(_title), WithJsonSchema(_TITLE_SCHEM
 Description = Annotated[
     StrictStr,
     AfterValidator(check_text),
-    Field(max_length=DESCRIPTION_MAX, json_schema_extra={"pattern": _NO_NUL}),
+    Field(max_length=DESCRIPTION_MAX, json_schema_extra={"pattern": NO_NUL}),
 ]
 Tags = Annotated[
     list[Annotated[StrictStr, WithJsonSchema(_TAG_SCHEMA)]],
@@ -177,7 +182,7 @@ class TaskRead(BaseModel):
             title=task.title,
             description=task.description,
             completed=task.completed,
-            priority=Priority(task.priority).label,  # type: ignore[arg-type]
+            priority=PRIORITY_LABELS[Priority(task.priority)],
             due_date=task.due_at,
             tags=task.tag_names,
             created_at=task.created_at,
