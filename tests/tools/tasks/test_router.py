@@ -403,3 +403,15 @@ async def test_respelling_and_reordering_tags_keeps_one_row_per_tag(
     assert (await client.get(url, headers=as_alice)).json()["tags"] == ["HOME", "new", "Work"]
     counts = (await client.get("/api/tags", headers=as_alice)).json()
     assert sorted(tag["count"] for tag in counts) == [1, 1, 1]
+
+
+async def test_a_lone_surrogate_is_422_not_a_database_error(
+    client: httpx.AsyncClient, as_alice: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/api/tasks",
+        content=b'{"title": "broken \\ud800 text"}',
+        headers={**as_alice, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "title"

@@ -29,10 +29,6 @@ class Priority(IntEnum):
     MEDIUM = 2
     HIGH = 3
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
     @classmethod
     def from_label(cls, label: str) -> Priority:
         return cls[label.upper()]
