@@ -44,11 +44,19 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_task_user_id_completed_id", ["user_id", "completed", "id"], unique=False
         )
-        batch_op.create_index("ix_task_user_id_due_at", ["user_id", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_task_user_id_due_at_id", ["user_id", "due_at", "id"], unique=False
+        )
         batch_op.create_index("ix_task_user_id_id", ["user_id", "id"], unique=False)
-        batch_op.create_index("ix_task_user_id_priority", ["user_id", "priority"], unique=False)
-        batch_op.create_index("ix_task_user_id_title_key", ["user_id", "title_key"], unique=False)
-        batch_op.create_index("ix_task_user_id_updated_at", ["user_id", "updated_at"], unique=False)
+        batch_op.create_index(
+            "ix_task_user_id_priority_id", ["user_id", "priority", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_task_user_id_title_key_id", ["user_id", "title_key", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_task_user_id_updated_at_id", ["user_id", "updated_at", "id"], unique=False
+        )
 
     op.create_table(
         "task_tag",
@@ -75,11 +83,11 @@ def downgrade() -> None:
 
     op.drop_table("task_tag")
     with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.drop_index("ix_task_user_id_updated_at")
-        batch_op.drop_index("ix_task_user_id_title_key")
-        batch_op.drop_index("ix_task_user_id_priority")
+        batch_op.drop_index("ix_task_user_id_updated_at_id")
+        batch_op.drop_index("ix_task_user_id_title_key_id")
+        batch_op.drop_index("ix_task_user_id_priority_id")
         batch_op.drop_index("ix_task_user_id_id")
-        batch_op.drop_index("ix_task_user_id_due_at")
+        batch_op.drop_index("ix_task_user_id_due_at_id")
         batch_op.drop_index("ix_task_user_id_completed_id")
 
     op.drop_table("task")

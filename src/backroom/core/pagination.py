@@ -146,14 +146,22 @@ def _equal(key: SortKey, value: Any) -> ColumnElement[bool]:
 
 
 def keyset_after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order of `keys` (one OR branch per key)."""
+    """Rows strictly after `values` in the order of `keys` (one OR branch per key).
+
+    The OR alone hides the range from the planner, so the first key also gets its
+    non-strict bound (`first >= value`), which lets an index on it seek to the page.
+    """
     if len(keys) != len(values):
         raise InvalidCursor
     branches = []
     for index, key in enumerate(keys):
         equal_prefix = [_equal(k, v) for k, v in zip(keys[:index], values[:index], strict=True)]
         branches.append(and_(*equal_prefix, _strictly_after(key, values[index])))
-    return or_(*branches)
+    first, value = keys[0], values[0]
+    if len(keys) == 1 or value is None:
+        return or_(*branches)
+    seek = first.column <= value if first.descending else first.column >= value
+    return and_(seek, or_(*branches))
 
 
 def keyset_statement(

@@ -45,10 +45,13 @@ class Task(TimestampMixin, Base):
         CheckConstraint("priority IN (1, 2, 3)", name="priority"),
         Index("ix_task_user_id_id", "user_id", "id"),
         Index("ix_task_user_id_completed_id", "user_id", "completed", "id"),
-        Index("ix_task_user_id_due_at", "user_id", "due_at"),
-        Index("ix_task_user_id_priority", "user_id", "priority"),
-        Index("ix_task_user_id_updated_at", "user_id", "updated_at"),
-        Index("ix_task_user_id_title_key", "user_id", "title_key"),
+        # The trailing id makes each index the whole sort order of a list (sort key, id),
+        # so PostgreSQL reads a page straight off the index; SQLite indexes end in the
+        # rowid anyway.
+        Index("ix_task_user_id_due_at_id", "user_id", "due_at", "id"),
+        Index("ix_task_user_id_priority_id", "user_id", "priority", "id"),
+        Index("ix_task_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        Index("ix_task_user_id_title_key_id", "user_id", "title_key", "id"),
         # Ids are never reused on SQLite either, so a deleted task's URL stays dead.
         {"sqlite_autoincrement": True},
     )
