@@ -8,9 +8,11 @@ Every test starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -25,11 +27,31 @@ from backroom.core.config import Settings, load_settings
 from backroom.core.migrations import upgrade
 from backroom.models import metadata
 
+POSTGRES_BASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if POSTGRES_BASE_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (closed again before it is returned)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 TEST_SECRET = "test-secret-key-" + "x" * 32
 TEST_PEPPER = "test-pin-pepper-" + "y" * 32
 
 
-async def _create_postgres_database(base_url: str) -> str:
+async def create_postgres_database(base_url: str) -> str:
     url = make_url(base_url)
     name = f"backroom_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
@@ -39,7 +61,7 @@ async def _create_postgres_database(base_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-async def _drop_postgres_database(base_url: str, test_url: str) -> None:
+async def drop_postgres_database(base_url: str, test_url: str) -> None:
     name = make_url(test_url).database
     admin = create_async_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -49,19 +71,19 @@ async def _drop_postgres_database(base_url: str, test_url: str) -> None:
 
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL")
+    base = POSTGRES_BASE_URL
     if not base:
         path = tmp_path_factory.mktemp("db") / "backroom-test.db"
         url = f"sqlite+aiosqlite:///{path}"
         await asyncio.to_thread(upgrade, url)
         yield url
         return
-    url = await _create_postgres_database(base)
+    url = await create_postgres_database(base)
     await asyncio.to_thread(upgrade, url)
     try:
         yield url
     finally:
-        await _drop_postgres_database(base, url)
+        await drop_postgres_database(base, url)
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +152,15 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session for factories; what it commits is what the app then reads."""
     async with app.state.db.sessionmaker() as db_session:
         yield db_session
+
+
+@pytest.fixture
+def logs(app: FastAPI, caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record of Backroom's loggers at INFO and above (they do not propagate to root)."""
+    logger = logging.getLogger("backroom")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="backroom")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)

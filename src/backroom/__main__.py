@@ -1,3 +1,6 @@
+"""`python -m backroom` is the `backroom` command."""
+
 from backroom.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

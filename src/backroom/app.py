@@ -11,11 +11,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backroom import __version__
 from backroom.api import api_router
-from backroom.core import health
+from backroom.core import health, metrics
 from backroom.core.config import Settings, get_settings
 from backroom.core.db import Database, install_database_error_handlers
 from backroom.core.errors import install_error_handlers
-from backroom.core.http import BackroomMiddleware
+from backroom.core.http import BackroomMiddleware, BodyLimitMiddleware
 from backroom.core.logging import configure_logging
 
 CORS_HEADERS = [
@@ -39,19 +39,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await database.dispose()
+            if redis_probe is not None:
+                redis_probe.close()
+            metrics.process_stopped()
 
     app = FastAPI(
         title="Backroom",
         version=__version__,
         summary="Accounts, to-do tasks and store tools for the people who run a store.",
         lifespan=lifespan,
-        max_body_size=settings.MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.db = database
+    redis_probe = health.RedisProbe(settings.REDIS_URL) if settings.REDIS_URL else None
+    # Readiness pings Redis through `redis_ping` (None: Redis is not configured).
+    app.state.redis_ping = redis_probe
 
     install_error_handlers(app)
     install_database_error_handlers(app)
+    # Inside CORS, so that a browser can read the 413 problem too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ORIGINS,
@@ -65,5 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
 
     app.include_router(health.router)
+    if settings.METRICS_ENABLED:
+        app.include_router(metrics.router)
     app.include_router(api_router)
     return app

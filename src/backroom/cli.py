@@ -1,26 +1,57 @@
-"""The `backroom` command: serve, database migrations, the OpenAPI document."""
+"""The `backroom` command: serve, database migrations, the OpenAPI document.
+
+Domains add their own command groups below `app` (see the hook at the end of the
+command groups), e.g. `app.add_typer(accounts_cli.users_app, name="users")`.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from backroom.core.config import Settings, SettingsError, get_settings
+from backroom.core.config import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+# Domain command groups register here, one `app.add_typer(...)` line each, under
+# names like "users" and "stores" (the group objects live in the domain's cli.py).
 
 
 def _settings() -> Settings:
+    """The settings, read afresh; a bad one stops the command with one line naming it."""
     try:
-        return get_settings()
+        return load_settings()
     except SettingsError as exc:
         typer.echo(f"backroom: bad setting: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir() -> Path:
+    """Point every worker at one empty samples directory (a new one unless configured).
+
+    Runs before prometheus_client is imported: it decides on import whether samples
+    go to this directory.
+    """
+    configured = os.environ.get(METRICS_DIR_ENV)
+    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="backroom-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[METRICS_DIR_ENV] = str(path)
+    return path
+
+
+def _has_command_group(name: str) -> bool:
+    return any(group.name == name for group in app.registered_groups)
 
 
 @app.command()
@@ -31,15 +62,24 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     migrate: Annotated[bool, typer.Option(help="Bring the database to head first.")] = True,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (migrating the database to head first)."""
+    settings = _settings()
+    separate_workers = reload or workers > 1
+    if os.environ.get(METRICS_DIR_ENV) or (workers > 1 and not reload):
+        prepare_metrics_dir()  # /metrics then adds up every worker's samples
+
     import uvicorn
 
+    from backroom.core.metrics import process_stopped
     from backroom.core.migrations import upgrade
 
-    settings = _settings()
     if migrate:
         upgrade(settings.DATABASE_URL)
+    if separate_workers:
+        process_stopped()  # this supervising process serves no request: it must not count
     typer.echo(f"Backroom on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if _has_command_group("users"):
+        typer.echo("First admin: backroom users create-admin --help")
     uvicorn.run(
         "backroom.app:create_app",
         factory=True,
@@ -51,6 +91,7 @@ def serve(
         server_header=False,
         access_log=False,  # the app writes its own access log
         log_level=settings.LOG_LEVEL.lower(),
+        timeout_graceful_shutdown=20,
     )
 
 
@@ -70,11 +111,40 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     downgrade(_settings().DATABASE_URL, revision)
 
 
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision and the newest one."""
+    from backroom.core.migrations import database_revision, head_revision
+
+    current, head = database_revision(_settings().DATABASE_URL), head_revision()
+    state = "at head" if current == head else "behind: run `backroom db upgrade`"
+    typer.echo(f"database: {current or 'empty'}  head: {head}  ({state})")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail unless the database is at head and the models match the migrations."""
+    from backroom.core.migrations import database_revision, head_revision, schema_diff
+    from backroom.models import metadata
+
+    url = _settings().DATABASE_URL
+    current, head = database_revision(url), head_revision()
+    if current != head:
+        typer.echo(f"database is at {current or 'empty'}, not {head}: run `backroom db upgrade`")
+        raise typer.Exit(1)
+    diff = schema_diff(url, metadata)
+    for change in diff:
+        typer.echo(f"models differ from migrations: {change}")
+    if diff:
+        raise typer.Exit(1)
+    typer.echo("ok: the database is at head and the models match the migrations")
+
+
 @app.command()
 def openapi(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Print or write the OpenAPI document."""
+    """Print or write the OpenAPI 3.1 document."""
     from backroom.app import create_app
 
     document = json.dumps(create_app(_settings()).openapi(), indent=2)
@@ -85,4 +155,4 @@ def openapi(
 
 
 def main() -> None:
-    app()
+    app(prog_name="backroom")

@@ -7,11 +7,13 @@ the client as an error and never as a 200.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import random
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -27,8 +29,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator, Uuid
 
+from backroom.core import metrics
 from backroom.core.config import Settings
-from backroom.core.errors import DatabaseUnavailable, problem_response, unexpected_error
+from backroom.core.errors import (
+    AppError,
+    Conflict,
+    DatabaseUnavailable,
+    problem_response,
+    unexpected_error,
+)
 
 logger = logging.getLogger("backroom.db")
 
@@ -137,9 +146,35 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        _watch_pool(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        metrics.DB_POOL_SIZE.set(0)
+        metrics.DB_POOL_CHECKED_OUT.set(0)
+
+
+def _watch_pool(engine: AsyncEngine) -> None:
+    """Keep the pool gauges current from pool events (one pool per worker process).
+
+    The gauges are set from the pool's own count rather than counted up and down, so
+    a connection lost during an outage cannot leave them drifting.
+    """
+    pool = engine.sync_engine.pool
+    size_of = getattr(pool, "size", None)
+    checked_out = getattr(pool, "checkedout", None)
+    metrics.DB_POOL_SIZE.set(size_of() if callable(size_of) else 0)
+    if not callable(checked_out):
+        return
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(*_args: Any) -> None:
+        metrics.DB_POOL_CHECKED_OUT.set(checked_out())
+
+    @event.listens_for(pool, "checkin")
+    def _checkin(*_args: Any) -> None:
+        # Fired just before the connection goes back, so it still counts as out.
+        metrics.DB_POOL_CHECKED_OUT.set(max(0, checked_out() - 1))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -167,11 +202,23 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
+class IntegrityConflict(Conflict):
+    code = "integrity_conflict"
+    detail = "The change conflicts with data saved meanwhile; reload and try again"
+
+
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
-    if not is_unavailable(error):
+    problem: AppError
+    if isinstance(error, exc.IntegrityError):
+        # Services check their rules first; this is a race they could not see (or a
+        # deferred constraint failing at COMMIT). The message may hold row values: not logged.
+        logger.warning("integrity error: %s", type(error.orig).__name__)
+        problem = IntegrityConflict()
+    elif is_unavailable(error):
+        logger.warning("database unavailable: %s", type(error).__name__)
+        problem = DatabaseUnavailable()
+    else:
         return await unexpected_error(request, error)
-    logger.warning("database unavailable: %s", type(error).__name__)
-    problem = DatabaseUnavailable()
     return problem_response(
         problem.status_code, problem.code, problem.detail, headers=problem.headers
     )
@@ -180,3 +227,49 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
 def install_database_error_handlers(app: FastAPI) -> None:
     for error_type in (exc.DBAPIError, exc.TimeoutError, OSError, TimeoutError):
         app.add_exception_handler(error_type, _database_error)
+
+
+# PostgreSQL: serialization failure, deadlock, lock not available.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+
+T = TypeVar("T")
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True when a write lost a race with another and may simply be run again."""
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return isinstance(error, exc.OperationalError) and any(busy in message for busy in _SQLITE_BUSY)
+
+
+async def run_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    attempts: int = 3,
+    backoff: float = 0.05,
+) -> T:
+    """Run `work` in its own transaction and commit; run it again when it loses a race.
+
+    `work` must be safe to repeat: it starts from scratch on a fresh session each time.
+    """
+    attempt = 1
+    while True:
+        async with sessionmaker() as session:
+            try:
+                result = await work(session)
+                await session.commit()
+            except exc.DBAPIError as error:
+                await session.rollback()
+                if attempt >= attempts or not is_retryable(error):
+                    raise
+                logger.info("retrying a transaction that lost a race (attempt %d)", attempt)
+            else:
+                return result
+        # Jitter spreads the retries of writers that collided at the same moment.
+        await asyncio.sleep(backoff * 2 ** (attempt - 1) * (0.5 + random.random()))  # noqa: S311
+        attempt += 1

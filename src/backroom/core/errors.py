@@ -230,6 +230,11 @@ def _is_json(content_type: str) -> bool:
     return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _has_body(request: Request) -> bool:
+    headers = request.headers
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+
+
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     errors = exc.errors if isinstance(exc, Unprocessable) else None
@@ -243,9 +248,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     raw = exc.errors()
     if any(item.get("type") == "json_invalid" for item in raw):
         return problem_response(400, "malformed_json", "The request body is not valid JSON")
-    content_type = request.headers.get("content-type", "")
-    body_sent = any(tuple(item.get("loc", ()))[:1] == ("body",) for item in raw)
-    if body_sent and content_type and not _is_json(content_type):
+    body_error = any(tuple(item.get("loc", ()))[:1] == ("body",) for item in raw)
+    if body_error and _has_body(request) and not _is_json(request.headers.get("content-type", "")):
         error = UnsupportedMediaType()
         return problem_response(error.status_code, error.code, error.detail)
     return problem_response(

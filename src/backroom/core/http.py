@@ -1,8 +1,8 @@
-"""The HTTP edge: request ids, security headers and the access log.
+"""The HTTP edge: request ids, security headers, the access log, metrics, the body limit.
 
-`BackroomMiddleware` is plain ASGI (no `BaseHTTPMiddleware`), so it costs little
-per request. The body-size limit is FastAPI's own (`max_body_size`), which counts
-chunked bodies as they stream in.
+Both middlewares are plain ASGI (no `BaseHTTPMiddleware`), so they cost little per
+request. `BodyLimitMiddleware` counts the body as it streams in, so a chunked body
+without `Content-Length` is stopped as surely as one that declares its size.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backroom.core.errors import internal_error_response
+from backroom.core import metrics
+from backroom.core.errors import PayloadTooLarge, internal_error_response, problem_response
 
 access_logger = logging.getLogger("backroom.access")
 error_logger = logging.getLogger("backroom.errors")
@@ -58,6 +59,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _route_template(scope: Scope, status: int) -> str:
+    """The route template, never the raw path: ids stay out of logs and metric labels.
+
+    FastAPI records the route only for its API routes; the few plain routes (the docs
+    pages, /openapi.json) are fixed paths, so a success without a route is one of them.
+    Anything else unmatched shares one label.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if template:
+        return str(template)
+    return str(scope["path"]) if 200 <= status < 300 else "<unmatched>"
 
 
 class BackroomMiddleware:
@@ -102,12 +116,11 @@ class BackroomMiddleware:
             await internal_error_response(request_id)(scope, receive, send_wrapper)
         finally:
             _context.reset(token)
-            self._log(scope, status, time.perf_counter() - started, context)
+            self._finish(scope, status, time.perf_counter() - started, context)
 
-    def _log(self, scope: Scope, status: int, seconds: float, context: RequestContext) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "<unmatched>"
-        scope.setdefault("state", {})["route_template"] = template
+    def _finish(self, scope: Scope, status: int, seconds: float, context: RequestContext) -> None:
+        template = _route_template(scope, status)
+        metrics.observe_request(scope["method"], template, status, seconds)
         access_logger.info(
             "%s %s %s %.1fms",
             scope["method"],
@@ -124,3 +137,63 @@ class BackroomMiddleware:
                 "client_ip": context.client_ip,
             },
         )
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _too_large() -> ASGIApp:
+    error = PayloadTooLarge()
+    return problem_response(error.status_code, error.code, error.detail)
+
+
+class BodyLimitMiddleware:
+    """413 for a body over `max_bytes`: at once when declared, else as soon as it is exceeded."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await _too_large()(scope, receive, send)
+            return
+        received = 0
+        exceeded = replaced = started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    raise PayloadTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # Whatever the app made of the interrupted read (FastAPI answers 400), say 413.
+            nonlocal replaced, started
+            if exceeded and not started and message["type"] == "http.response.start":
+                replaced = True
+                await _too_large()(scope, receive, send)
+            if replaced:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded or started or replaced:
+                raise
+            await _too_large()(scope, receive, send)

@@ -1,14 +1,44 @@
-"""Idempotency-Key storage for POSTs that create things (API.md §1)."""
+"""Idempotency-Key storage for POSTs that create things (API.md §1).
+
+A client that is not sure its POST arrived sends it again with the same
+`Idempotency-Key`; it gets the first response back instead of a second row.
+
+The key is claimed by inserting its row in the same transaction as the write, before
+the write. The unique constraint on (owner, key) serialises two concurrent requests
+with one key: the second one waits for the first to commit and then replays its
+response (or, if it sees a claim without a response, gets a 409). If the write
+fails, the claim rolls back with it and the key is free again.
+
+Use it from a router as the `IdempotencyDep` dependency:
+
+    replay = await idempotency.claim(owner_id=user.user_id, payload=body.model_dump(mode="json"))
+    if replay is not None:
+        return replay
+    ...create, build `response`...
+    await idempotency.save(response)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
+from typing import Annotated, Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from fastapi import Depends, Header, Request, Response
+from sqlalchemy import JSON, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backroom.core.db import Base, utcnow
+from backroom.core.db import Base, SessionDep, utcnow
+from backroom.core.errors import Conflict, Unprocessable
+
+MAX_KEY_LENGTH = 255
+# The response headers a replay repeats; the rest (request id, dates) belong to the retry.
+REPLAYED_HEADERS = ("content-type", "location", "etag")
+REPLAY_MARKER = "Idempotent-Replayed"
 
 
 class IdempotencyRecord(Base):
@@ -27,3 +57,125 @@ class IdempotencyRecord(Base):
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+    detail = "This Idempotency-Key was already used for a different request"
+
+    def __init__(self) -> None:
+        message = "Already used with another body or path; use a new key"
+        super().__init__(errors=[{"field": "Idempotency-Key", "message": message}])
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    detail = "A request with this Idempotency-Key is still being processed; retry shortly"
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Repeat a create safely: a retry with the same key replays the first response.",
+    ),
+]
+
+
+def request_hash(method: str, path: str, payload: Any) -> str:
+    """What makes two requests "the same": method, path and the JSON body, key order aside."""
+    canonical = json.dumps([method, path, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _find(session: AsyncSession, owner_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
+    statement = select(IdempotencyRecord).where(
+        IdempotencyRecord.owner_id == owner_id, IdempotencyRecord.key == key
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Response:
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused
+    if record.response_status is None:
+        raise IdempotencyInProgress
+    headers = dict(record.response_headers or {})
+    headers[REPLAY_MARKER] = "true"
+    return Response(
+        content=(record.response_body or "").encode(),
+        status_code=record.response_status,
+        headers=headers,
+    )
+
+
+async def purge_expired(session: AsyncSession, *, now: dt.datetime | None = None) -> int:
+    """Delete the keys past their expiry; returns how many. For a periodic job."""
+    statement = delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= (now or utcnow()))
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Idempotency:
+    """The `Idempotency-Key` of one request: claim it before the write, save the response after.
+
+    Without the header both calls do nothing, so a router uses it unconditionally.
+    """
+
+    def __init__(self, request: Request, session: SessionDep, key: IdempotencyKeyHeader = None):
+        self.session = session
+        self.key = key
+        self.method = request.method
+        self.path = request.url.path
+        self.ttl = int(request.app.state.settings.IDEMPOTENCY_TTL)
+        self._record: IdempotencyRecord | None = None
+
+    async def claim(self, *, owner_id: uuid.UUID, payload: Any) -> Response | None:
+        """None when the caller should go on; the first response when this is a retry."""
+        if self.key is None:
+            return None
+        digest = request_hash(self.method, self.path, payload)
+        now = utcnow()
+        existing = await _find(self.session, owner_id, self.key)
+        if existing is not None and existing.expires_at <= now:
+            await self.session.delete(existing)
+            await self.session.flush()
+            existing = None
+        if existing is None:
+            record = IdempotencyRecord(
+                owner_id=owner_id,
+                key=self.key,
+                method=self.method,
+                path=self.path[:500],
+                request_hash=digest,
+                created_at=now,
+                expires_at=now + dt.timedelta(seconds=self.ttl),
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(record)
+            except IntegrityError:
+                # Another request claimed the key first and has committed since.
+                existing = await _find(self.session, owner_id, self.key)
+                if existing is None:
+                    raise IdempotencyInProgress from None
+            else:
+                self._record = record
+                return None
+        return _replay(existing, digest)
+
+    async def save(self, response: Response) -> None:
+        """Keep `response` for the retries; flushed with (and committed with) the write."""
+        if self._record is None:
+            return
+        self._record.response_status = response.status_code
+        self._record.response_body = bytes(response.body).decode()
+        self._record.response_headers = {
+            name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers
+        }
+        await self.session.flush()
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(Idempotency)]

@@ -1,0 +1,194 @@
+"""The HTTP edge: access log, client address, CORS, caching headers, request ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+from backroom.accounts.deps import Principal, get_principal
+from backroom.app import CORS_HEADERS
+from backroom.core.config import Settings
+from backroom.core.logging import JSONFormatter
+from backroom.core.security import create_access_token
+
+TRUSTED_PROXY = "127.0.0.1"
+UNTRUSTED_PEER = "198.51.100.2"
+
+
+class Login(BaseModel):
+    password: str
+
+
+@pytest.fixture
+def routes(app: FastAPI) -> FastAPI:
+    """The real app plus an authenticated route with a path parameter and a public POST."""
+
+    @app.get("/test/items/{item_id}")
+    async def read_item(
+        item_id: int, principal: Principal = Depends(get_principal)
+    ) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    @app.post("/test/login")
+    async def login(body: Login) -> dict[str, bool]:
+        return {"ok": bool(body.password)}
+
+    return app
+
+
+def bearer(settings: Settings, user_id: uuid.UUID) -> dict[str, str]:
+    token = create_access_token(settings, subject=user_id, role="user", store_id=None)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def access_records(logs: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in logs.records if record.name == "backroom.access"]
+
+
+@pytest.fixture
+async def client_from(routes: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """Clients whose TCP peer is a trusted proxy or an untrusted address."""
+    clients = {}
+    for peer in (TRUSTED_PROXY, UNTRUSTED_PEER):
+        transport = httpx.ASGITransport(app=routes, client=(peer, 4321))
+        clients[peer] = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    yield clients
+    for http in clients.values():
+        await http.aclose()
+
+
+async def test_access_log_names_the_route_template_status_and_user(
+    routes: FastAPI, client: httpx.AsyncClient, settings: Settings, logs: pytest.LogCaptureFixture
+) -> None:
+    user_id = uuid.uuid4()
+    response = await client.get("/test/items/41", headers=bearer(settings, user_id))
+    assert response.status_code == 200
+    [record] = access_records(logs)
+    assert record.getMessage().startswith("GET /test/items/{item_id} 200 ")
+    assert record.__dict__["route"] == "/test/items/{item_id}"
+    assert record.__dict__["status"] == 200
+    assert record.__dict__["duration_ms"] >= 0
+    assert record.__dict__["user_id"] == str(user_id)
+    assert record.__dict__["request_id"] == response.headers["x-request-id"]
+    assert "/41" not in record.getMessage()
+
+
+async def test_access_log_as_json_is_one_object_per_line(
+    routes: FastAPI, client: httpx.AsyncClient, logs: pytest.LogCaptureFixture
+) -> None:
+    await client.get("/nope/123")
+    [record] = access_records(logs)
+    line = JSONFormatter().format(record)
+    assert "\n" not in line
+    payload = json.loads(line)
+    assert payload["route"] == "<unmatched>"
+    assert payload["status"] == 404
+    assert payload["method"] == "GET"
+    assert payload["user_id"] is None
+
+
+async def test_logs_never_hold_tokens_or_passwords(
+    routes: FastAPI, client: httpx.AsyncClient, settings: Settings, logs: pytest.LogCaptureFixture
+) -> None:
+    headers = bearer(settings, uuid.uuid4())
+    token = headers["Authorization"].removeprefix("Bearer ")
+    password = "correct-horse-battery-staple"
+    await client.post("/test/login", json={"password": password}, headers=headers)
+    await client.post("/test/login", json={"password": 12}, headers=headers)
+    await client.get("/test/items/1", headers={"Authorization": "Bearer not-a-token-123"})
+    assert len(access_records(logs)) == 3
+    for record in logs.records:
+        text = record.getMessage() + repr(record.__dict__) + JSONFormatter().format(record)
+        assert token not in text
+        assert password not in text
+        assert "not-a-token-123" not in text
+
+
+async def test_forwarded_for_is_honoured_from_a_trusted_proxy(
+    client_from: dict[str, httpx.AsyncClient], logs: pytest.LogCaptureFixture
+) -> None:
+    await client_from[TRUSTED_PROXY].get("/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    [record] = access_records(logs)
+    assert record.__dict__["client_ip"] == "203.0.113.7"
+
+
+async def test_forwarded_for_is_ignored_from_anyone_else(
+    client_from: dict[str, httpx.AsyncClient], logs: pytest.LogCaptureFixture
+) -> None:
+    await client_from[UNTRUSTED_PEER].get("/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    [record] = access_records(logs)
+    assert record.__dict__["client_ip"] == UNTRUSTED_PEER
+
+
+async def test_cors_preflight_from_an_allowed_origin_lists_the_api_headers(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    origin = settings.CORS_ORIGINS[0]
+    response = await client.options(
+        "/api/anything",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["access-control-allow-credentials"] == "true"
+    allowed = {h.strip() for h in response.headers["access-control-allow-headers"].split(",")}
+    assert set(CORS_HEADERS) <= {h.lower() for h in allowed}
+    assert set(CORS_HEADERS) == {
+        "authorization",
+        "content-type",
+        "cache-control",
+        "if-match",
+        "idempotency-key",
+        "x-request-id",
+    }
+
+
+async def test_cors_answers_an_allowed_origin_and_not_another(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    allowed = await client.get("/health", headers={"Origin": settings.CORS_ORIGINS[0]})
+    assert allowed.headers["access-control-allow-origin"] == settings.CORS_ORIGINS[0]
+    other = await client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = await client.options(
+        "/api/anything",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+async def test_authenticated_responses_are_not_cached(
+    routes: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    private = await client.get("/test/items/1", headers=bearer(settings, uuid.uuid4()))
+    assert private.status_code == 200
+    assert private.headers["cache-control"] == "no-store"
+    public = await client.get("/health")
+    assert "cache-control" not in public.headers
+
+
+async def test_every_response_carries_a_request_id_and_security_headers(
+    routes: FastAPI, client: httpx.AsyncClient
+) -> None:
+    for response in (
+        await client.get("/health"),
+        await client.get("/nope"),
+        await client.get("/test/items/1"),
+        await client.post(
+            "/test/login", content=b"{", headers={"Content-Type": "application/json"}
+        ),
+    ):
+        assert response.headers["x-request-id"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
