@@ -45,10 +45,9 @@ INSERT_TAG_SQL = (
     "INSERT INTO task_tag (task_id, name, name_key, user_id, position) "
     "VALUES ($1, $2::varchar, lower($2::varchar), $3, $4)"
 )
-ME_SQL = (
-    "SELECT id, email, partner_number, first_name, last_name, display_name, role, store_id, "
-    'is_active, created_at, updated_at FROM "user" WHERE id = $1'
-)
+# Every column, as the ORM loads the whole row.
+ME_SQL = 'SELECT * FROM "user" WHERE id = $1'
+
 UNAUTHORIZED = Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -138,17 +137,19 @@ def create_app() -> Starlette:
         )
         return JSONResponse(
             {
-                "id": str(row["id"]),
-                "email": row["email"],
-                "partner_number": row["partner_number"],
-                "name": name,
-                "first_name": row["first_name"],
-                "last_name": row["last_name"],
-                "role": row["role"],
-                "store_id": str(row["store_id"]) if row["store_id"] else None,
-                "is_active": row["is_active"],
-                "created_at": _iso(row["created_at"]),
-                "updated_at": _iso(row["updated_at"]),
+                "user": {
+                    "id": str(row["id"]),
+                    "email": row["email"],
+                    "partner_number": row["partner_number"],
+                    "name": name,
+                    "first_name": row["first_name"],
+                    "last_name": row["last_name"],
+                    "role": row["role"],
+                    "store_id": str(row["store_id"]) if row["store_id"] else None,
+                    "is_active": row["is_active"],
+                    "created_at": _iso(row["created_at"]),
+                    "updated_at": _iso(row["updated_at"]),
+                }
             }
         )
 
