@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--port", type=int, default=8811, help="first of three free ports")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--add-to",
+        type=Path,
+        help="a bench/results/*.json whose rows this run completes (its rows win)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.runs, args.duration, args.connections, args.threads = 1, 1.0, 4, 1
@@ -733,8 +739,11 @@ def main(argv: Sequence[str]) -> int:
             keep_environment(bench)
         else:
             asyncio.run(seed.drop_database(args.pg_host, args.pg_port, database))
+            shutil.rmtree(workdir, ignore_errors=True)
     context["finished_load"] = os.getloadavg()
     context["elapsed_s"] = time.monotonic() - started
+    if args.add_to:
+        merge_earlier(bench, context, args.add_to)
     (RESULTS / f"{bench.stamp}.json").write_text(
         json.dumps(
             {
@@ -754,6 +763,36 @@ def main(argv: Sequence[str]) -> int:
     if args.smoke:
         return smoke_verdict(bench)
     return 0
+
+
+def merge_earlier(bench: Bench, context: dict[str, Any], path: Path) -> None:
+    """Keep the rows of an earlier run that this one did not measure again."""
+    earlier = json.loads(path.read_text())
+    fresh = {(r.scenario, r.target, r.workers, r.dataset) for r in bench.records}
+    kept = [
+        Record(**row)
+        for row in earlier["records"]
+        if (row["scenario"], row["target"], row["workers"], row["dataset"]) not in fresh
+    ]
+    order = [scenario.key for scenario in sc.ORDER]
+    bench.records = sorted(
+        [*kept, *bench.records],
+        key=lambda r: (
+            r.dataset,
+            r.workers,
+            order.index(r.scenario) if r.scenario in order else len(order),
+            bool(r.note),
+            r.target,
+        ),
+    )
+    measured = {r.scenario for r in bench.records}
+    skipped = {**earlier.get("skipped", {}), **bench.skipped}
+    bench.skipped = {key: why for key, why in skipped.items() if key not in measured}
+    bench.profiles = {**earlier.get("profiles", {}), **bench.profiles}
+    bench.plans = {**earlier.get("plans", {}), **bench.plans}
+    bench.raw[:0] = earlier.get("raw", [])
+    context["command"] = f"{earlier['context']['command']}` then `{context['command']}"
+    context["elapsed_s"] += earlier["context"].get("elapsed_s", 0)
 
 
 def keep_environment(bench: Bench) -> None:

@@ -100,3 +100,22 @@ STORM_CONNECTIONS = 8
 # Profiled with py-spy under --profile: the per-request overhead at 10^3, the lists at 10^6.
 PROFILED = (HEALTH, AUTH_ME, LIST_20, GET_ONE, CREATE_ONE, UPDATE_ONE)
 PROFILED_BIG = (LIST_20, FILTERED, DEEP_CURSOR)
+
+# The order of the table's rows.
+ORDER = (
+    HEALTH,
+    READY,
+    AUTH_ME,
+    LIST_20,
+    GET_ONE,
+    FILTERED,
+    DEEP_CURSOR,
+    DEEP_OFFSET,
+    LOGIN_EMAIL,
+    LOGIN_PIN,
+    STORM_READS,
+    CREATE_ONE,
+    CREATE_IDEMPOTENT,
+    UPDATE_ONE,
+    MIXED,
+)
