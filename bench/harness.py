@@ -739,7 +739,6 @@ def main(argv: Sequence[str]) -> int:
             keep_environment(bench)
         else:
             asyncio.run(seed.drop_database(args.pg_host, args.pg_port, database))
-            shutil.rmtree(workdir, ignore_errors=True)
     context["finished_load"] = os.getloadavg()
     context["elapsed_s"] = time.monotonic() - started
     if args.add_to:
@@ -760,6 +759,8 @@ def main(argv: Sequence[str]) -> int:
     )
     report.write(args.out, context, bench, smoke=args.smoke)
     bench.log(f"wrote {args.out} in {context['elapsed_s']:.0f} s")
+    if not args.keep_db:
+        shutil.rmtree(workdir, ignore_errors=True)  # server logs; kept when a run fails
     if args.smoke:
         return smoke_verdict(bench)
     return 0
