@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backroom import __version__
+from backroom.accounts import deps as accounts_deps
 from backroom.api import api_router
 from backroom.core import health
 from backroom.core.config import Settings, get_settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
+    accounts_deps.install(app, settings, database)
 
     install_error_handlers(app)
     install_database_error_handlers(app)

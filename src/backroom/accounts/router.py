@@ -1,8 +1,270 @@
-"""Accounts routes: sign-up, sign-in, tokens, the caller's profile, admin user management."""
+"""Accounts routes: sign-up, sign-in, tokens and the caller's own account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Body, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backroom.accounts import admin_router, policy
+from backroom.accounts.deps import (
+    CurrentUser,
+    HasherDep,
+    SettingsDep,
+    login_limit,
+    refresh_limit,
+    register_limit,
+)
+from backroom.accounts.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidCredentialsToken,
+    InvalidRefreshToken,
+    PartnerNumberTaken,
+    RegistrationClosed,
+    StaffSignupClosed,
+    WrongCurrentSecret,
+)
+from backroom.accounts.schemas import (
+    ChangePassword,
+    ChangePin,
+    EmailLogin,
+    LoginRequest,
+    LogoutRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    SignupRequest,
+    TokenResponse,
+    UserEnvelope,
+    UserMessage,
+    UserRead,
+)
+from backroom.accounts.service import login, profile, registration, tokens
+from backroom.accounts.service.login import Credentials
+from backroom.accounts.service.tokens import IssuedTokens
+from backroom.core.db import SessionDep, utcnow
+from backroom.core.errors import Unprocessable, problem_responses
+from backroom.core.ratelimit import RateLimited
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
+router.include_router(admin_router.router)
+
+_SIGN_IN_ERRORS = problem_responses(InvalidCredentials, Unprocessable, RateLimited)
+
+
+def _token_response(issued: IssuedTokens) -> TokenResponse:
+    return TokenResponse(
+        access_token=issued.access_token,
+        token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+        refresh_expires_in=issued.refresh_expires_in,
+        user=UserRead.of(issued.user),
+    )
+
+
+async def _refuse(session: AsyncSession, error: Exception) -> None:
+    """Commit what the failure wrote (attempt counter, audit, revocations), then fail."""
+    await session.commit()
+    raise error
+
+
+@public_router.post(
+    "/register",
+    status_code=201,
+    dependencies=[register_limit],
+    responses=problem_responses(RegistrationClosed, EmailTaken, Unprocessable, RateLimited),
+)
+async def register(
+    body: RegisterRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> TokenResponse:
+    """Create a `user` account with email and password, and sign it in."""
+    now = utcnow()
+    user = await registration.register(session, hasher, settings, body)
+    return _token_response(await tokens.issue_tokens(session, settings, user, now))
+
+
+@public_router.post(
+    "/signup",
+    status_code=201,
+    dependencies=[register_limit],
+    responses=problem_responses(
+        RegistrationClosed, StaffSignupClosed, EmailTaken, PartnerNumberTaken, Unprocessable
+    ),
+)
+async def signup(
+    body: SignupRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> UserMessage:
+    """Create an account without signing in: email + password, or partner number + PIN."""
+    if isinstance(body, RegisterRequest):
+        user = await registration.register(session, hasher, settings, body)
+    else:
+        user = await registration.signup_staff(session, hasher, settings, body)
+    return UserMessage(message="Account created", user=UserRead.of(user))
+
+
+async def _sign_in(
+    session: AsyncSession, hasher: HasherDep, settings: SettingsDep, credentials: Credentials
+) -> TokenResponse:
+    now = utcnow()
+    user = await login.sign_in(session, hasher, settings, credentials, now)
+    if user is None:
+        await _refuse(session, InvalidCredentials())
+    assert user is not None
+    return _token_response(await tokens.issue_tokens(session, settings, user, now))
+
+
+@public_router.post("/login", dependencies=[login_limit], responses=_SIGN_IN_ERRORS)
+async def login_user(
+    body: LoginRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> TokenResponse:
+    """Sign in with `{email, password}` or `{partner_number, pin}`."""
+    if isinstance(body, EmailLogin):
+        credentials = Credentials("password", body.email, body.password)
+    else:
+        credentials = Credentials("pin", body.partner_number, body.pin)
+    return await _sign_in(session, hasher, settings, credentials)
+
+
+_TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string", "description": "Email or partner number"},
+                        "password": {
+                            "type": "string",
+                            "format": "password",
+                            "description": "Password or PIN",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@public_router.post(
+    "/token", dependencies=[login_limit], responses=_SIGN_IN_ERRORS, openapi_extra=_TOKEN_FORM
+)
+async def issue_token(
+    request: Request, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> TokenResponse:
+    """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    return await _sign_in(session, hasher, settings, _form_credentials(form))
+
+
+def _form_credentials(form: dict[str, list[str]]) -> Credentials:
+    username = (form.get("username") or [""])[0]
+    secret = (form.get("password") or [""])[0]
+    errors = []
+    if not username:
+        errors.append({"field": "username", "message": "Field required"})
+    if not secret or len(secret) > policy.SIGN_IN_SECRET_MAX:
+        errors.append({"field": "password", "message": "Field required"})
+    if errors:
+        raise Unprocessable(errors=errors)
+    try:
+        if "@" in username:
+            return Credentials("password", policy.normalize_email(username), secret)
+        number = policy.normalize_partner_number(username)
+    except ValueError as exc:
+        raise Unprocessable(errors=[{"field": "username", "message": str(exc)}]) from None
+    try:
+        return Credentials("pin", number, policy.check_pin(secret))
+    except ValueError as exc:
+        raise Unprocessable(errors=[{"field": "password", "message": str(exc)}]) from None
+
+
+@public_router.post(
+    "/refresh",
+    dependencies=[refresh_limit],
+    responses=problem_responses(InvalidRefreshToken, Unprocessable, RateLimited),
+)
+async def refresh_tokens(
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep
+) -> TokenResponse:
+    """Trade a refresh token for a new pair; the old one is dead from now on."""
+    issued = await tokens.refresh(session, settings, body.refresh_token, utcnow())
+    if issued is None:
+        await _refuse(session, InvalidRefreshToken())
+    assert issued is not None
+    return _token_response(issued)
+
+
+@router.post("/auth/logout", status_code=204, responses=problem_responses(InvalidCredentialsToken))
+async def logout(
+    principal: CurrentUser,
+    session: SessionDep,
+    body: Annotated[LogoutRequest | None, Body()] = None,
+) -> Response:
+    """End this session: its refresh token family is revoked."""
+    refresh_token = body.refresh_token if body else None
+    await tokens.logout(session, principal.user_id, refresh_token, principal.session_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/logout-all", status_code=204, responses=problem_responses(InvalidCredentialsToken)
+)
+async def logout_all(principal: CurrentUser, session: SessionDep) -> Response:
+    """End every session of the caller; its access tokens stop working within a minute."""
+    await tokens.logout_all(session, principal.user_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.get("/auth/me", responses=problem_responses(InvalidCredentialsToken))
+async def read_me(principal: CurrentUser, session: SessionDep) -> UserEnvelope:
+    """The caller's account."""
+    return UserEnvelope(user=UserRead.of(await profile.get_me(session, principal.user_id)))
+
+
+@router.patch("/auth/me", responses=problem_responses(InvalidCredentialsToken, Unprocessable))
+async def update_me(
+    body: ProfileUpdate, principal: CurrentUser, session: SessionDep
+) -> UserEnvelope:
+    """Change the caller's names. Role, email and status cannot be changed here."""
+    user = await profile.update_me(session, principal.user_id, body)
+    return UserEnvelope(user=UserRead.of(user))
+
+
+_SECRET_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
+    WrongCurrentSecret, Unprocessable, RateLimited
+)
+
+
+@router.post(
+    "/auth/change-password", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
+)
+async def change_password(
+    body: ChangePassword, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> Response:
+    """Set a new password; the caller's other sessions end."""
+    await profile.change_password(
+        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/change-pin", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
+)
+async def change_pin(
+    body: ChangePin, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> Response:
+    """Set a new 4-digit PIN; the caller's other sessions end."""
+    await profile.change_pin(
+        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    )
+    return Response(status_code=204)
