@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await accounts_deps.shutdown(_app)
             await database.dispose()
 
     app = FastAPI(

@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 
+from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, get_settings
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(accounts_cli.stores_app, name="stores")
+app.add_typer(accounts_cli.users_app, name="users")
 
 
 def _settings() -> Settings:

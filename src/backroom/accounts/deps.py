@@ -46,6 +46,11 @@ def install(app: FastAPI, settings: Settings, database: Database) -> None:
     app.state.rate_limiter = RateLimiter(settings)
 
 
+async def shutdown(app: FastAPI) -> None:
+    limiter: RateLimiter = app.state.rate_limiter
+    await limiter.close()
+
+
 def get_settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings

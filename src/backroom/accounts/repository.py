@@ -75,6 +75,10 @@ class UserRepository(Repository[User]):
     async def all_users(self, limit: int = 1000) -> Sequence[User]:
         return await self.all(select(User).order_by(User.created_at, User.id).limit(limit))
 
+    async def any_admin(self) -> bool:
+        statement = select(User.id).where(User.role == "admin", User.deleted_at.is_(None))
+        return (await self.session.execute(statement.limit(1))).first() is not None
+
     async def claim_attempt(self, user_id: uuid.UUID, now: dt.datetime) -> int | None:
         """Count a sign-in attempt before checking the secret; None while the account is locked.
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
+import coredis
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -41,9 +42,16 @@ class RateLimiter:
     def __init__(self, settings: Settings, *, key_prefix: str = "backroom:rl") -> None:
         self.enabled = settings.RATE_LIMIT_ENABLED
         self.storage: Storage
+        self._pool: coredis.ConnectionPool | None = None
         if settings.REDIS_URL:
             url = settings.REDIS_URL.removeprefix("async+")
-            self.storage = RedisStorage(f"async+{url}", key_prefix=key_prefix)
+            # Our own pool, so that shutdown can close its connections.
+            self._pool = coredis.ConnectionPool.from_url(url)
+            self.storage = RedisStorage(
+                f"async+{url}",
+                key_prefix=key_prefix,
+                connection_pool=self._pool,  # type: ignore[arg-type]  # passed to the client
+            )
         else:
             self.storage = MemoryStorage()
         self._strategy = FixedWindowRateLimiter(self.storage)
@@ -72,6 +80,10 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self.storage.reset()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.disconnect()
 
 
 class RateLimit:
