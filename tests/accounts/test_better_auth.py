@@ -260,3 +260,17 @@ async def test_unknown_kid_refetches_the_key_set_at_a_bounded_rate(
     app.state.authenticator.better_auth.jwks.min_refetch = 0.0  # the bound has passed
     assert (await _me(client, plugin_token(new_key, new_kid, "ba_rot"))).status_code == 200
     assert jwks_server.hits == hits + 1
+
+
+def test_better_auth_secret_equal_to_our_secret_key_is_refused() -> None:
+    from backroom.core.config import SettingsError, load_settings
+    from tests.conftest import TEST_PEPPER, TEST_SECRET
+
+    # Otherwise a Better Auth token could be shaped into one of our own, role and all.
+    with pytest.raises(SettingsError, match="BETTER_AUTH_SECRET"):
+        load_settings(
+            ENVIRONMENT="test",
+            SECRET_KEY=TEST_SECRET,
+            PIN_PEPPER=TEST_PEPPER,
+            BETTER_AUTH_SECRET=TEST_SECRET,
+        )

@@ -43,7 +43,10 @@ def install(app: FastAPI, settings: Settings, database: Database) -> None:
     app.state.auth_state_cache = cache
     app.state.authenticator = Authenticator(settings, database.sessionmaker, cache)
     app.state.secret_hasher = SecretHasher(settings)
-    app.state.rate_limiter = RateLimiter(settings)
+    limiter = RateLimiter(settings)
+    app.state.rate_limiter = limiter
+    if limiter.uses_redis:
+        app.state.redis_ping = limiter.ping  # read by /health/ready
 
 
 async def shutdown(app: FastAPI) -> None:

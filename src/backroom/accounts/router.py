@@ -93,7 +93,12 @@ async def register(
     status_code=201,
     dependencies=[register_limit],
     responses=problem_responses(
-        RegistrationClosed, StaffSignupClosed, EmailTaken, PartnerNumberTaken, Unprocessable
+        RegistrationClosed,
+        StaffSignupClosed,
+        EmailTaken,
+        PartnerNumberTaken,
+        Unprocessable,
+        RateLimited,
     ),
 )
 async def signup(
