@@ -222,7 +222,7 @@ async def test_malformed_pin_is_422_without_echo(client: httpx.AsyncClient) -> N
 async def test_login_with_both_body_shapes_returns_the_token_response(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
-    await make_user(session, email="ann@example.com", password=PASSWORD, settings=settings)
+    ann = await make_user(session, email="ann@example.com", password=PASSWORD, settings=settings)
     await _staff(session, settings)
     by_password = await password_login(client, "  ANN@example.com ", PASSWORD)
     by_pin = await pin_login(client, " p1001 ", PIN)
@@ -245,6 +245,15 @@ async def test_login_with_both_body_shapes_returns_the_token_response(
         assert "pin" not in body["user"]
         me = await client.get("/api/auth/me", headers=bearer(body["access_token"]))
         assert me.status_code == 200
+    # Signing in is not an edit of the account.
+    assert by_password.json()["user"]["updated_at"] == ann.updated_at.isoformat().replace(
+        "+00:00", "Z"
+    )
+    ann = await _reload(session, ann)
+    assert ann.last_login_at is not None
+    assert by_password.json()["user"]["updated_at"] == ann.updated_at.isoformat().replace(
+        "+00:00", "Z"
+    )
 
 
 async def test_sign_in_success_and_failure_are_audited(

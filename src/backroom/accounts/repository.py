@@ -13,6 +13,11 @@ from backroom.accounts.models import RefreshToken, Store, User
 from backroom.core.repository import Repository
 
 
+# Sign-in bookkeeping is not an edit of the account: keep `updated_at` (an UPDATE would
+# otherwise apply the column's onupdate default).
+_KEEP_UPDATED_AT = {"updated_at": User.updated_at}
+
+
 @dataclass(frozen=True, slots=True)
 class UserFilter:
     role: str | None = None
@@ -88,7 +93,7 @@ class UserRepository(Repository[User]):
         statement = (
             update(User)
             .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
-            .values(failed_login_count=User.failed_login_count + 1)
+            .values(failed_login_count=User.failed_login_count + 1, **_KEEP_UPDATED_AT)
             .returning(User.failed_login_count)
             .execution_options(synchronize_session=False)
         )
@@ -101,7 +106,7 @@ class UserRepository(Repository[User]):
         statement = (
             update(User)
             .where(User.id == user_id, User.failed_login_count >= threshold)
-            .values(failed_login_count=0, lockout_count=User.lockout_count + 1)
+            .values(failed_login_count=0, lockout_count=User.lockout_count + 1, **_KEEP_UPDATED_AT)
             .returning(User.lockout_count)
             .execution_options(synchronize_session=False)
         )
@@ -113,7 +118,7 @@ class UserRepository(Repository[User]):
         await self.session.execute(
             update(User)
             .where(User.id == user_id)
-            .values(locked_until=until)
+            .values(locked_until=until, **_KEEP_UPDATED_AT)
             .execution_options(synchronize_session=False)
         )
         return until
@@ -122,7 +127,7 @@ class UserRepository(Repository[User]):
         await self.session.execute(
             update(User)
             .where(User.id == user_id)
-            .values(failed_login_count=0, lockout_count=0, locked_until=None)
+            .values(failed_login_count=0, lockout_count=0, locked_until=None, **_KEEP_UPDATED_AT)
             .execution_options(synchronize_session=False)
         )
 
@@ -133,7 +138,7 @@ class UserRepository(Repository[User]):
         await self.session.execute(
             update(User)
             .where(User.id == user_id)
-            .values(last_login_at=now, **new_hashes)
+            .values(last_login_at=now, **new_hashes, **_KEEP_UPDATED_AT)
             .execution_options(synchronize_session=False)
         )
 
