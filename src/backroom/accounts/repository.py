@@ -12,7 +12,6 @@ from sqlalchemy import and_, func, or_, select, update
 from backroom.accounts.models import RefreshToken, Store, User
 from backroom.core.repository import Repository
 
-
 # Sign-in bookkeeping is not an edit of the account: keep `updated_at` (an UPDATE would
 # otherwise apply the column's onupdate default).
 _KEEP_UPDATED_AT = {"updated_at": User.updated_at}
