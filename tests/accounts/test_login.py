@@ -216,7 +216,26 @@ async def test_malformed_pin_is_422_without_echo(client: httpx.AsyncClient) -> N
     )
     assert response.status_code == 422
     assert "12a45" not in response.text
-    assert response.json()["errors"][0]["field"].endswith("pin")
+    assert response.json()["errors"] == [{"field": "pin", "message": "must be exactly 4 digits"}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a@example.com"},
+        {"partner_number": "P1001"},
+        {"email": "a@example.com", "password": "secret-ish", "pin": "1234"},
+        {"partner_number": "P1001", "pin": "1234", "role": "admin"},
+        {},
+    ],
+)
+async def test_login_body_must_be_exactly_one_shape(
+    client: httpx.AsyncClient, body: dict[str, str]
+) -> None:
+    response = await client.post("/api/auth/login", json=body)
+    assert response.status_code == 422
+    assert "secret-ish" not in response.text
+    assert "1234" not in response.text
 
 
 async def test_login_with_both_body_shapes_returns_the_token_response(

@@ -30,7 +30,6 @@ from backroom.accounts.errors import (
 from backroom.accounts.schemas import (
     ChangePassword,
     ChangePin,
-    EmailLogin,
     LoginRequest,
     LogoutRequest,
     ProfileUpdate,
@@ -105,10 +104,10 @@ async def signup(
     body: SignupRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
 ) -> UserMessage:
     """Create an account without signing in: email + password, or partner number + PIN."""
-    if isinstance(body, RegisterRequest):
-        user = await registration.register(session, hasher, settings, body)
+    if body.partner_number is None:
+        user = await registration.register(session, hasher, settings, body.as_register())
     else:
-        user = await registration.signup_staff(session, hasher, settings, body)
+        user = await registration.signup_staff(session, hasher, settings, body.as_staff())
     return UserMessage(message="Account created", user=UserRead.of(user))
 
 
@@ -128,11 +127,7 @@ async def login_user(
     body: LoginRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
 ) -> TokenResponse:
     """Sign in with `{email, password}` or `{partner_number, pin}`."""
-    if isinstance(body, EmailLogin):
-        credentials = Credentials("password", body.email, body.password)
-    else:
-        credentials = Credentials("pin", body.partner_number, body.pin)
-    return await _sign_in(session, hasher, settings, credentials)
+    return await _sign_in(session, hasher, settings, Credentials(*body.parts()))
 
 
 _TOKEN_FORM = {

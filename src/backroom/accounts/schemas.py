@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
     model_validator,
 )
 
@@ -65,34 +63,67 @@ class StaffSignupRequest(Request):
     pin: Pin
 
 
-def _signup_kind(body: Any) -> str:
-    return "staff" if isinstance(body, dict) and "partner_number" in body else "register"
+class SignupRequest(Request):
+    """Either the register body (`email`, `password`, `first_name`, `last_name`) or a staff
+    self-signup (`partner_number`, `name`, `pin`)."""
+
+    email: Email | None = None
+    password: NewPassword | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    partner_number: PartnerNumber | None = None
+    name: DisplayName | None = None
+    pin: Pin | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> SignupRequest:
+        staff = ("partner_number", "name", "pin")
+        register = ("email", "password", "first_name", "last_name")
+        wanted = staff if self.partner_number is not None else register
+        _require_shape(self, wanted, staff + register)
+        if self.password is not None:
+            policy.check_password(self.password, email=self.email)
+        return self
+
+    # Already validated above, so the narrower models are built without validating again.
+    def as_register(self) -> RegisterRequest:
+        fields = {"email", "password", "first_name", "last_name"}
+        return RegisterRequest.model_construct(**self.model_dump(include=fields))
+
+    def as_staff(self) -> StaffSignupRequest:
+        fields = {"partner_number", "name", "pin"}
+        return StaffSignupRequest.model_construct(**self.model_dump(include=fields))
 
 
-SignupRequest = Annotated[
-    Annotated[RegisterRequest, Tag("register")] | Annotated[StaffSignupRequest, Tag("staff")],
-    Discriminator(_signup_kind),
-]
+class LoginRequest(Request):
+    """Either `email` + `password` or `partner_number` + `pin`."""
+
+    email: Email | None = None
+    password: SignInPassword | None = None
+    partner_number: PartnerNumber | None = None
+    pin: Pin | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> LoginRequest:
+        by_pin = self.partner_number is not None or self.pin is not None
+        wanted = ("partner_number", "pin") if by_pin else ("email", "password")
+        _require_shape(self, wanted, ("email", "password", "partner_number", "pin"))
+        return self
+
+    def parts(self) -> tuple[Literal["password", "pin"], str, str]:
+        """(kind, identifier, secret) of a validated body."""
+        if self.partner_number is not None and self.pin is not None:
+            return "pin", self.partner_number, self.pin
+        return "password", self.email or "", self.password or ""
 
 
-class EmailLogin(Request):
-    email: Email
-    password: SignInPassword
-
-
-class PinLogin(Request):
-    partner_number: PartnerNumber
-    pin: Pin
-
-
-def _login_kind(body: Any) -> str:
-    return "pin" if isinstance(body, dict) and "partner_number" in body else "password"
-
-
-LoginRequest = Annotated[
-    Annotated[EmailLogin, Tag("password")] | Annotated[PinLogin, Tag("pin")],
-    Discriminator(_login_kind),
-]
+def _require_shape(model: BaseModel, wanted: tuple[str, ...], every: tuple[str, ...]) -> None:
+    missing = [name for name in wanted if getattr(model, name) is None]
+    mixed = [name for name in every if name not in wanted and getattr(model, name) is not None]
+    if mixed:
+        raise ValueError(f"send either {' and '.join(wanted)}, not {', '.join(mixed)}")
+    if missing:
+        raise ValueError(f"{', '.join(missing)} required")
 
 
 class RefreshRequest(Request):
