@@ -154,6 +154,11 @@ async def test_logout_all_kills_every_session_and_access_token(
 async def test_refresh_tokens_are_stored_only_as_digests(
     session: AsyncSession, signed_in: dict[str, str]
 ) -> None:
-    stored = (await session.execute(select(RefreshToken.token_hash))).scalars().all()
-    assert signed_in["refresh_token"] not in stored
-    assert len(stored) == 1
+    rows = (await session.execute(select(RefreshToken))).scalars().all()
+    assert [row.token_hash for row in rows] != [signed_in["refresh_token"]]
+    assert len(rows) == 1
+    assert len(rows[0].token_hash) == 64
+    # Where the session came from, so a user can tell their sessions apart.
+    assert rows[0].user_agent is not None
+    assert rows[0].user_agent.startswith("python-httpx")
+    assert rows[0].ip == "127.0.0.1"

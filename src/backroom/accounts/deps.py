@@ -64,7 +64,13 @@ def get_hasher(request: Request) -> SecretHasher:
     return hasher
 
 
+def get_user_agent(request: Request) -> str | None:
+    """Stored with refresh tokens so a user can tell their sessions apart."""
+    return request.headers.get("user-agent", "")[:255] or None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+UserAgent = Annotated[str | None, Depends(get_user_agent)]
 HasherDep = Annotated[SecretHasher, Depends(get_hasher)]
 
 

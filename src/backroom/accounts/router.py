@@ -13,6 +13,7 @@ from backroom.accounts.deps import (
     CurrentUser,
     HasherDep,
     SettingsDep,
+    UserAgent,
     login_limit,
     refresh_limit,
     register_limit,
@@ -79,12 +80,17 @@ async def _refuse(session: AsyncSession, error: Exception) -> None:
     responses=problem_responses(RegistrationClosed, EmailTaken, Unprocessable, RateLimited),
 )
 async def register(
-    body: RegisterRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+    body: RegisterRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
 ) -> TokenResponse:
     """Create a `user` account with email and password, and sign it in."""
     now = utcnow()
     user = await registration.register(session, hasher, settings, body)
-    return _token_response(await tokens.issue_tokens(session, settings, user, now))
+    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    return _token_response(issued)
 
 
 @public_router.post(
@@ -112,22 +118,32 @@ async def signup(
 
 
 async def _sign_in(
-    session: AsyncSession, hasher: HasherDep, settings: SettingsDep, credentials: Credentials
+    session: AsyncSession,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    credentials: Credentials,
+    user_agent: str | None,
 ) -> TokenResponse:
     now = utcnow()
     user = await login.sign_in(session, hasher, settings, credentials, now)
     if user is None:
         await _refuse(session, InvalidCredentials())
     assert user is not None
-    return _token_response(await tokens.issue_tokens(session, settings, user, now))
+    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    return _token_response(issued)
 
 
 @public_router.post("/login", dependencies=[login_limit], responses=_SIGN_IN_ERRORS)
 async def login_user(
-    body: LoginRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+    body: LoginRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
 ) -> TokenResponse:
     """Sign in with `{email, password}` or `{partner_number, pin}`."""
-    return await _sign_in(session, hasher, settings, Credentials(*body.parts()))
+    credentials = Credentials(*body.parts())
+    return await _sign_in(session, hasher, settings, credentials, user_agent)
 
 
 _TOKEN_FORM = {
@@ -158,11 +174,15 @@ _TOKEN_FORM = {
     "/token", dependencies=[login_limit], responses=_SIGN_IN_ERRORS, openapi_extra=_TOKEN_FORM
 )
 async def issue_token(
-    request: Request, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
-    return await _sign_in(session, hasher, settings, _form_credentials(form))
+    return await _sign_in(session, hasher, settings, _form_credentials(form), user_agent)
 
 
 def _form_credentials(form: dict[str, list[str]]) -> Credentials:
@@ -193,10 +213,12 @@ def _form_credentials(form: dict[str, list[str]]) -> Credentials:
     responses=problem_responses(InvalidRefreshToken, Unprocessable, RateLimited),
 )
 async def refresh_tokens(
-    body: RefreshRequest, session: SessionDep, settings: SettingsDep
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, user_agent: UserAgent
 ) -> TokenResponse:
     """Trade a refresh token for a new pair; the old one is dead from now on."""
-    issued = await tokens.refresh(session, settings, body.refresh_token, utcnow())
+    issued = await tokens.refresh(
+        session, settings, body.refresh_token, utcnow(), user_agent=user_agent
+    )
     if issued is None:
         await _refuse(session, InvalidRefreshToken())
     assert issued is not None

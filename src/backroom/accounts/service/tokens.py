@@ -34,6 +34,7 @@ async def issue_tokens(
     now: dt.datetime,
     *,
     family_id: uuid.UUID | None = None,
+    user_agent: str | None = None,
 ) -> IssuedTokens:
     """A new access token and a new refresh token (a new family unless rotating one)."""
     family = family_id or uuid.uuid4()
@@ -47,6 +48,7 @@ async def issue_tokens(
             created_at=now,
             expires_at=now + dt.timedelta(seconds=settings.REFRESH_TOKEN_TTL),
             ip=context.client_ip if context else None,
+            user_agent=user_agent,
         )
     )
     access = create_access_token(
@@ -67,7 +69,12 @@ async def issue_tokens(
 
 
 async def refresh(
-    session: AsyncSession, settings: Settings, raw: str, now: dt.datetime
+    session: AsyncSession,
+    settings: Settings,
+    raw: str,
+    now: dt.datetime,
+    *,
+    user_agent: str | None = None,
 ) -> IssuedTokens | None:
     """Rotate a refresh token. None means 401; the caller commits first (reuse revokes)."""
     tokens = RefreshTokenRepository(session)
@@ -84,7 +91,9 @@ async def refresh(
     if user is None or not is_allowed(user):
         await tokens.revoke_family(row.family_id, now)
         return None
-    return await issue_tokens(session, settings, user, now, family_id=row.family_id)
+    return await issue_tokens(
+        session, settings, user, now, family_id=row.family_id, user_agent=user_agent
+    )
 
 
 async def _revoke_reused_family(session: AsyncSession, row: RefreshToken, now: dt.datetime) -> None:
