@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +16,9 @@ from backroom.accounts.models import Role, User
 from backroom.core.audit import AuditEvent
 from backroom.core.config import Settings
 from backroom.core.db import utcnow
+from backroom.core.passwords import SecretHasher
 from tests.accounts.conftest import CountingArgon2, bearer, password_login, pin_login
-from tests.factories import make_user
+from tests.factories import auth_headers, make_user
 
 PASSWORD = "correct horse battery"
 PIN = "4821"
@@ -204,8 +207,6 @@ async def test_pin_hash_is_argon2id_and_peppered(session: AsyncSession, settings
     assert user.pin_hash is not None
     assert user.pin_hash.startswith("$argon2id$")
     other_pepper = settings.model_copy(update={"PIN_PEPPER": "another-pepper-" + "z" * 40})
-    from backroom.core.passwords import SecretHasher
-
     assert not (await SecretHasher(other_pepper).verify_pin(PIN, user.pin_hash)).ok
     assert (await SecretHasher(settings).verify_pin(PIN, user.pin_hash)).ok
 
@@ -285,3 +286,47 @@ async def test_sign_in_success_and_failure_are_audited(
     assert [e.action for e in events] == ["auth.login.failed", "auth.login.succeeded"]
     assert all(e.store_id == user.store_id for e in events)
     assert all(PIN not in str(e.details) and "0000" not in str(e.details) for e in events)
+
+
+class GatedArgon2(CountingArgon2):
+    """Holds every verify until the test opens the gate."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:  # noqa: A002
+        self.entered.set()
+        self.gate.wait(timeout=10)
+        return super().verify(password, hash)
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"RATE_LIMIT_ENABLED": False, "SQLITE_BUSY_TIMEOUT_MS": 300}]
+)
+async def test_other_writes_proceed_while_a_sign_in_is_hashing(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    await _staff(session, settings)
+    other = await make_user(session)
+    gated = GatedArgon2(
+        time_cost=settings.ARGON2_TIME_COST,
+        memory_cost=settings.ARGON2_MEMORY_KIB,
+        parallelism=settings.ARGON2_PARALLELISM,
+    )
+    app.state.secret_hasher = SecretHasher(settings, gated)
+    signing_in = asyncio.create_task(pin_login(client, "P1001", PIN))
+    try:
+        assert await asyncio.to_thread(gated.entered.wait, 5)
+        # The hash is running: a write of another request must not wait for it.
+        renamed = await client.patch(
+            "/api/auth/me", json={"first_name": "Busy"}, headers=auth_headers(settings, other)
+        )
+        assert renamed.status_code == 200
+    finally:
+        gated.gate.set()
+    assert (await signing_in).status_code == 200

@@ -124,8 +124,11 @@ async def _sign_in(
     credentials: Credentials,
     user_agent: str | None,
 ) -> TokenResponse:
+    attempt = await login.begin(session, settings, credentials, utcnow())
+    await session.commit()  # count the attempt, and hash outside any transaction
+    verified = await login.check(hasher, attempt)
     now = utcnow()
-    user = await login.sign_in(session, hasher, settings, credentials, now)
+    user = await login.finish(session, settings, attempt, verified, now)
     if user is None:
         await _refuse(session, InvalidCredentials())
     assert user is not None

@@ -1,9 +1,16 @@
 """Sign-in with email + password or partner number + PIN, with per-account lockout.
 
-Every path does one Argon2 verify (against a dummy hash when there is nothing real
-to check), so an unknown, locked or deactivated account looks and costs the same as
-a wrong secret. A failure is returned, not raised: its counter and audit event must
-be committed even though the client gets a 401.
+A sign-in has three steps so that the slow hash never runs inside a transaction
+(on SQLite a transaction holds the database's one write lock):
+
+1. `begin`: find the account and count the attempt with one atomic UPDATE, before
+   the secret is checked, so concurrent guesses each get their own number and none
+   can slip past the threshold. The caller commits.
+2. `check`: one Argon2 verify — against a dummy hash when there is nothing real to
+   check (unknown, locked, over budget), so every failure costs the same.
+3. `finish`: reset the counter on success; on failure audit it and lock the account
+   at the threshold. A failure is returned, not raised: the caller commits it and
+   then answers 401, one body for every reason.
 """
 
 from __future__ import annotations
@@ -30,38 +37,67 @@ class Credentials:
     secret: str
 
 
-async def sign_in(
-    session: AsyncSession,
-    hasher: SecretHasher,
-    settings: Settings,
-    credentials: Credentials,
-    now: dt.datetime,
-) -> User | None:
-    """The signed-in user, or None for "Invalid credentials"."""
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    credentials: Credentials
+    user: User | None
+    # This attempt's number since the last success or lock; None while the account is locked.
+    number: int | None
+    threshold: int
+
+    @property
+    def checkable(self) -> bool:
+        """Worth a real verify: a known account within its attempt budget."""
+        return self.user is not None and self.number is not None and self.number <= self.threshold
+
+
+async def begin(
+    session: AsyncSession, settings: Settings, credentials: Credentials, now: dt.datetime
+) -> Attempt:
     users = UserRepository(session)
     if credentials.kind == "password":
         user = await users.by_email(credentials.identifier)
     else:
         user = await users.by_partner_number(credentials.identifier)
+    number = await users.claim_attempt(user.id, now) if user is not None else None
+    return Attempt(credentials, user, number, settings.LOCKOUT_THRESHOLD)
+
+
+async def check(hasher: SecretHasher, attempt: Attempt) -> Verified:
+    stored = _stored(attempt.user, attempt.credentials) if attempt.checkable else None
+    verified = await _verify(hasher, attempt.credentials, stored)
+    return verified if attempt.checkable else Verified(ok=False)
+
+
+async def finish(
+    session: AsyncSession,
+    settings: Settings,
+    attempt: Attempt,
+    verified: Verified,
+    now: dt.datetime,
+) -> User | None:
+    """The signed-in user, or None for "Invalid credentials"."""
+    user, credentials = attempt.user, attempt.credentials
     if user is None:
-        await _verify(hasher, credentials, None)
         await _failed(session, None, credentials, "unknown_account")
         return None
-    if await users.claim_attempt(user.id, now) is None:
-        await _verify(hasher, credentials, None)
+    if not attempt.checkable:
         await _failed(session, user, credentials, "locked")
+        if attempt.number is not None:  # over budget: lock if no one has yet
+            await _maybe_lock(session, settings, user, now)
         return None
-    verified = await _verify(hasher, credentials, _stored(user, credentials))
     if not verified.ok or not is_allowed(user):
         await _failed(session, user, credentials, "inactive" if verified.ok else "wrong_secret")
         await _maybe_lock(session, settings, user, now)
         return None
-    await users.reset_attempts(user.id)
+    await UserRepository(session).reset_attempts(user.id)
     await _record_success(session, user, credentials, verified, now)
     return user
 
 
-def _stored(user: User, credentials: Credentials) -> str | None:
+def _stored(user: User | None, credentials: Credentials) -> str | None:
+    if user is None:
+        return None
     return user.password_hash if credentials.kind == "password" else user.pin_hash
 
 
