@@ -81,6 +81,19 @@ async def test_authenticating_needs_no_database_read_while_cached(
     assert cache.loads == 1
 
 
+async def test_a_burst_of_requests_shares_one_auth_state_load(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session)
+    headers = auth_headers(settings, user)
+    cache: AuthStateCache = app.state.auth_state_cache
+    results = await asyncio.gather(
+        *(client.post("/api/auth/logout", headers=headers) for _ in range(8))
+    )
+    assert [r.status_code for r in results] == [204] * 8
+    assert cache.loads == 1
+
+
 @pytest.mark.parametrize("settings_overrides", [{"AUTH_STATE_TTL": 61}])
 def test_auth_state_ttl_above_a_minute_is_refused(settings_overrides: dict[str, object]) -> None:
     from backroom.core.config import SettingsError, load_settings

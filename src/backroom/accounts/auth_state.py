@@ -9,6 +9,7 @@ worker that made the change drops its entry at once.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -66,21 +67,30 @@ class AuthStateCache:
         self._sessionmaker = sessionmaker
         self._ttl = ttl
         self._entries: dict[uuid.UUID, tuple[float, AuthState | None]] = {}
+        # One load per user at a time: a burst of requests after expiry shares it.
+        self._loading: dict[uuid.UUID, asyncio.Task[AuthState | None]] = {}
         self.loads = 0  # how many times the database was asked (tests and metrics read it)
+        self._generation = 0  # bumped by forget(), so a load that raced a change is not kept
 
     async def get(self, user_id: uuid.UUID) -> AuthState | None:
-        now = time.monotonic()
         entry = self._entries.get(user_id)
-        if entry is not None and entry[0] > now:
+        if entry is not None and entry[0] > time.monotonic():
             return entry[1]
-        state = await self._load(user_id)
-        self._remember(user_id, state, now)
-        return state
+        task = self._loading.get(user_id)
+        if task is None:
+            task = asyncio.create_task(self._load(user_id))
+            self._loading[user_id] = task
+            task.add_done_callback(lambda _done: self._loading.pop(user_id, None))
+        return await asyncio.shield(task)
 
     async def _load(self, user_id: uuid.UUID) -> AuthState | None:
         self.loads += 1
+        started, generation = time.monotonic(), self._generation
         async with self._sessionmaker() as session:
-            return await load_auth_state(session, user_id)
+            state = await load_auth_state(session, user_id)
+        if generation == self._generation:
+            self._remember(user_id, state, started)
+        return state
 
     def _remember(self, user_id: uuid.UUID, state: AuthState | None, now: float) -> None:
         if len(self._entries) >= MAX_ENTRIES:
@@ -90,6 +100,7 @@ class AuthStateCache:
         self._entries[user_id] = (now + self._ttl, state)
 
     def forget(self, user_id: uuid.UUID) -> None:
+        self._generation += 1
         self._entries.pop(user_id, None)
 
 

@@ -50,6 +50,7 @@ async def create_user(
     session: AsyncSession, hasher: SecretHasher, admin: Actor, body: UserCreate
 ) -> User:
     assert admin.store_id is not None  # AdminUser guarantees a store
+    pin_hash = await hasher.hash_pin(body.pin)  # before the first query: no transaction waits
     users = UserRepository(session)
     if await users.by_partner_number(body.partner_number) is not None:
         raise PartnerNumberTaken
@@ -62,7 +63,7 @@ async def create_user(
         first_name=first,
         last_name=last,
         display_name=body.name,
-        pin_hash=await hasher.hash_pin(body.pin),
+        pin_hash=pin_hash,
         role=body.role,
         store_id=admin.store_id,
     )

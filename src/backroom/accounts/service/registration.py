@@ -28,6 +28,8 @@ async def register(
     """A new `user` account signed in with email and password."""
     if not settings.ALLOW_REGISTRATION:
         raise RegistrationClosed
+    # Hashed before the first query, so no transaction (on SQLite: the write lock) waits on it.
+    password_hash = await hasher.hash_password(body.password)
     users = UserRepository(session)
     if await users.by_email(body.email) is not None:
         raise EmailTaken
@@ -35,7 +37,7 @@ async def register(
         email=body.email,
         first_name=body.first_name,
         last_name=body.last_name,
-        password_hash=await hasher.hash_password(body.password),
+        password_hash=password_hash,
         role=Role.USER.value,
     )
     try:
@@ -52,6 +54,7 @@ async def signup_staff(
     """A staff account created by its owner; only with ALLOW_STAFF_SIGNUP and one store."""
     if not settings.ALLOW_STAFF_SIGNUP:
         raise StaffSignupClosed
+    pin_hash = await hasher.hash_pin(body.pin)
     stores = await StoreRepository(session).all_stores()
     if len(stores) != 1:
         # With several stores, a self-signup could not know which one it belongs to.
@@ -65,7 +68,7 @@ async def signup_staff(
         first_name=first,
         last_name=last,
         display_name=body.name,
-        pin_hash=await hasher.hash_pin(body.pin),
+        pin_hash=pin_hash,
         role=Role.STAFF.value,
         store_id=stores[0].id,
     )
