@@ -76,6 +76,7 @@ async def test_register_creates_a_user_role_account_and_signs_it_in(
 ) -> None:
     response = await client.post("/api/auth/register", json=_body(email=" New@Example.COM"))
     assert response.status_code == 201
+    assert response.headers["location"] == "/api/auth/me"
     body = response.json()
     assert body["token"] == body["access_token"]
     user = body["user"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Body, Request, Response
@@ -67,7 +67,7 @@ def _token_response(issued: IssuedTokens) -> TokenResponse:
     )
 
 
-async def _refuse(session: AsyncSession, error: Exception) -> None:
+async def _refuse(session: AsyncSession, error: Exception) -> NoReturn:
     """Commit what the failure wrote (attempt counter, audit, revocations), then fail."""
     await session.commit()
     raise error
@@ -81,13 +81,16 @@ async def _refuse(session: AsyncSession, error: Exception) -> None:
 )
 async def register(
     body: RegisterRequest,
+    *,
     session: SessionDep,
     hasher: HasherDep,
     settings: SettingsDep,
     user_agent: UserAgent,
+    response: Response,
 ) -> TokenResponse:
     """Create a `user` account with email and password, and sign it in."""
     now = utcnow()
+    response.headers["Location"] = "/api/auth/me"
     user = await registration.register(session, hasher, settings, body)
     issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
     return _token_response(issued)
@@ -107,9 +110,14 @@ async def register(
     ),
 )
 async def signup(
-    body: SignupRequest, session: SessionDep, hasher: HasherDep, settings: SettingsDep
+    body: SignupRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> UserMessage:
     """Create an account without signing in: email + password, or partner number + PIN."""
+    response.headers["Location"] = "/api/auth/me"
     if body.partner_number is None:
         user = await registration.register(session, hasher, settings, body.as_register())
     else:
@@ -131,7 +139,6 @@ async def _sign_in(
     user = await login.finish(session, settings, attempt, verified, now)
     if user is None:
         await _refuse(session, InvalidCredentials())
-    assert user is not None
     issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
     return _token_response(issued)
 
@@ -224,7 +231,6 @@ async def refresh_tokens(
     )
     if issued is None:
         await _refuse(session, InvalidRefreshToken())
-    assert issued is not None
     return _token_response(issued)
 
 
