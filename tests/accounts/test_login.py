@@ -330,3 +330,49 @@ async def test_other_writes_proceed_while_a_sign_in_is_hashing(
     finally:
         gated.gate.set()
     assert (await signing_in).status_code == 200
+
+
+async def test_token_form_works_for_both_kinds_like_swagger_authorize(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    await make_user(session, email="ann@example.com", password=PASSWORD, settings=settings)
+    await _staff(session, settings)
+    for username, secret in (("ANN@example.com", PASSWORD), ("p1001", PIN)):
+        form = {"grant_type": "password", "username": username, "password": secret, "scope": ""}
+        response = await client.post("/api/auth/token", data=form)
+        assert response.status_code == 200
+        assert response.json()["token_type"] == "bearer"
+    # A partner number with a secret that is no PIN is simply wrong, like any wrong PIN.
+    not_a_pin = await client.post("/api/auth/token", data={"username": "P1001", "password": "x"})
+    assert not_a_pin.status_code == 401
+    assert not_a_pin.json()["detail"] == "Invalid credentials"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "P1001"},
+        {"password": "1234"},
+        {"username": "P1001", "password": "1234", "grant_type": "client_credentials"},
+        {"username": "no spaces allowed", "password": "1234"},
+    ],
+)
+async def test_token_form_with_missing_or_bad_fields_is_422(
+    client: httpx.AsyncClient, form: dict[str, str]
+) -> None:
+    response = await client.post("/api/auth/token", data=form)
+    assert response.status_code == 422
+    assert "1234" not in response.text
+
+
+async def test_openapi_describes_both_login_shapes_and_the_form(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    login = document["components"]["schemas"]["LoginRequest"]
+    assert [sorted(shape["required"]) for shape in login["oneOf"]] == [
+        ["email", "password"],
+        ["partner_number", "pin"],
+    ]
+    token = document["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in token
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/auth/token"

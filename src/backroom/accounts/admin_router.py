@@ -29,11 +29,17 @@ from backroom.accounts.schemas import (
 )
 from backroom.accounts.service import admin_users
 from backroom.core.db import SessionDep, utcnow
-from backroom.core.errors import Unprocessable, problem_responses
+from backroom.core.errors import (
+    BadRequest,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_responses,
+)
 
 router = APIRouter(prefix="/admin/users", tags=["admin: users"])
 
 _GATE = (InvalidCredentialsToken, InsufficientRole)
+_BODY = (BadRequest, UnsupportedMediaType, Unprocessable)
 
 
 @router.get("", responses=problem_responses(*_GATE, Unprocessable))
@@ -59,7 +65,7 @@ async def list_users(
 @router.post(
     "",
     status_code=201,
-    responses=problem_responses(*_GATE, PartnerNumberTaken, EmailTaken, Unprocessable),
+    responses=problem_responses(*_GATE, PartnerNumberTaken, EmailTaken, *_BODY),
 )
 async def create_user(
     body: UserCreate, admin: AdminUser, session: SessionDep, hasher: HasherDep, response: Response
@@ -71,7 +77,7 @@ async def create_user(
 
 
 @router.patch(
-    "/{user_id}", responses=problem_responses(*_GATE, NotOnYourself, UserNotFound, Unprocessable)
+    "/{user_id}", responses=problem_responses(*_GATE, NotOnYourself, UserNotFound, *_BODY)
 )
 async def update_user(
     body: UserUpdate, user: StoreUser, admin: AdminUser, session: SessionDep
@@ -81,9 +87,7 @@ async def update_user(
     return UserMessage(message="User updated", user=UserRead.of(updated))
 
 
-@router.post(
-    "/{user_id}/reset-pin", responses=problem_responses(*_GATE, UserNotFound, Unprocessable)
-)
+@router.post("/{user_id}/reset-pin", responses=problem_responses(*_GATE, UserNotFound, *_BODY))
 async def reset_pin(
     body: PinReset, user: StoreUser, admin: AdminUser, session: SessionDep, hasher: HasherDep
 ) -> MessageRead:

@@ -29,6 +29,8 @@ from backroom.accounts.errors import (
     WrongCurrentSecret,
 )
 from backroom.accounts.schemas import (
+    EMAIL_PATTERN,
+    PARTNER_NUMBER_PATTERN,
     ChangePassword,
     ChangePin,
     LoginRequest,
@@ -46,14 +48,21 @@ from backroom.accounts.service import login, profile, registration, tokens
 from backroom.accounts.service.login import Credentials
 from backroom.accounts.service.tokens import IssuedTokens
 from backroom.core.db import SessionDep, utcnow
-from backroom.core.errors import Unprocessable, problem_responses
+from backroom.core.errors import (
+    BadRequest,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from backroom.core.ratelimit import RateLimited
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
 router.include_router(admin_router.router)
 
-_SIGN_IN_ERRORS = problem_responses(InvalidCredentials, Unprocessable, RateLimited)
+# Any route with a body can also answer 400 (not JSON) or 415 (not a JSON media type).
+_BODY = (BadRequest, UnsupportedMediaType, Unprocessable)
+_SIGN_IN_ERRORS = problem_responses(InvalidCredentials, *_BODY, RateLimited)
 
 
 def _token_response(issued: IssuedTokens) -> TokenResponse:
@@ -77,7 +86,7 @@ async def _refuse(session: AsyncSession, error: Exception) -> NoReturn:
     "/register",
     status_code=201,
     dependencies=[register_limit],
-    responses=problem_responses(RegistrationClosed, EmailTaken, Unprocessable, RateLimited),
+    responses=problem_responses(RegistrationClosed, EmailTaken, *_BODY, RateLimited),
 )
 async def register(
     body: RegisterRequest,
@@ -105,7 +114,7 @@ async def register(
         StaffSignupClosed,
         EmailTaken,
         PartnerNumberTaken,
-        Unprocessable,
+        *_BODY,
         RateLimited,
     ),
 )
@@ -165,12 +174,19 @@ _TOKEN_FORM = {
                     "type": "object",
                     "required": ["username", "password"],
                     "properties": {
-                        "grant_type": {"type": "string", "enum": ["password"]},
-                        "username": {"type": "string", "description": "Email or partner number"},
+                        "grant_type": {"type": "string", "pattern": "^password$"},
+                        "username": {
+                            "type": "string",
+                            "maxLength": 254,
+                            "pattern": f"({EMAIL_PATTERN})|({PARTNER_NUMBER_PATTERN})",
+                            "description": "Email or partner number",
+                        },
                         "password": {
                             "type": "string",
+                            "minLength": 1,
+                            "maxLength": policy.SIGN_IN_SECRET_MAX,
                             "format": "password",
-                            "description": "Password or PIN",
+                            "description": "Password, or the PIN of a partner number",
                         },
                     },
                 }
@@ -191,36 +207,38 @@ async def issue_token(
     user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
-    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    try:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:  # more fields than any sign-in form has
+        raise Unprocessable(errors=[{"field": "body", "message": "Too many fields"}]) from None
     return await _sign_in(session, hasher, settings, _form_credentials(form), user_agent)
 
 
 def _form_credentials(form: dict[str, list[str]]) -> Credentials:
+    """Credentials from the OAuth2 password form; a secret that is no PIN simply fails."""
     username = (form.get("username") or [""])[0]
     secret = (form.get("password") or [""])[0]
     errors = []
+    if form.get("grant_type", ["password"])[0] != "password":
+        errors.append({"field": "grant_type", "message": "must be password"})
     if not username:
         errors.append({"field": "username", "message": "Field required"})
-    if not secret or len(secret) > policy.SIGN_IN_SECRET_MAX:
+    if not 1 <= len(secret) <= policy.SIGN_IN_SECRET_MAX:
         errors.append({"field": "password", "message": "Field required"})
     if errors:
         raise Unprocessable(errors=errors)
     try:
         if "@" in username:
             return Credentials("password", policy.normalize_email(username), secret)
-        number = policy.normalize_partner_number(username)
+        return Credentials("pin", policy.normalize_partner_number(username), secret)
     except ValueError as exc:
         raise Unprocessable(errors=[{"field": "username", "message": str(exc)}]) from None
-    try:
-        return Credentials("pin", number, policy.check_pin(secret))
-    except ValueError as exc:
-        raise Unprocessable(errors=[{"field": "password", "message": str(exc)}]) from None
 
 
 @public_router.post(
     "/refresh",
     dependencies=[refresh_limit],
-    responses=problem_responses(InvalidRefreshToken, Unprocessable, RateLimited),
+    responses=problem_responses(InvalidRefreshToken, *_BODY, RateLimited),
 )
 async def refresh_tokens(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep, user_agent: UserAgent
@@ -234,7 +252,9 @@ async def refresh_tokens(
     return _token_response(issued)
 
 
-@router.post("/auth/logout", status_code=204, responses=problem_responses(InvalidCredentialsToken))
+@router.post(
+    "/auth/logout", status_code=204, responses=problem_responses(InvalidCredentialsToken, *_BODY)
+)
 async def logout(
     principal: CurrentUser,
     session: SessionDep,
@@ -261,7 +281,7 @@ async def read_me(principal: CurrentUser, session: SessionDep) -> UserEnvelope:
     return UserEnvelope(user=UserRead.of(await profile.get_me(session, principal.user_id)))
 
 
-@router.patch("/auth/me", responses=problem_responses(InvalidCredentialsToken, Unprocessable))
+@router.patch("/auth/me", responses=problem_responses(InvalidCredentialsToken, *_BODY))
 async def update_me(
     body: ProfileUpdate, principal: CurrentUser, session: SessionDep
 ) -> UserEnvelope:
@@ -271,7 +291,7 @@ async def update_me(
 
 
 _SECRET_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
-    WrongCurrentSecret, Unprocessable, RateLimited
+    WrongCurrentSecret, *_BODY, RateLimited
 )
 
 

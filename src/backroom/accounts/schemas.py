@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,13 +18,33 @@ from pydantic import (
 from backroom.accounts import policy
 from backroom.accounts.models import Role, User
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(policy.normalize_email)]
+# The JSON Schema states what the validators check (patterns are documented there and
+# checked by the policy functions, whose messages are friendlier than a regex).
+EMAIL_PATTERN = r"^\s*" + policy.EMAIL_PATTERN.strip("^$") + r"\s*$"
+PARTNER_NUMBER_PATTERN = r"^\s*[A-Za-z0-9]{4,20}\s*$"
+PIN_PATTERN = r"^[0-9]{4}$"
+NOT_BLANK = r"\S"
+
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
+    AfterValidator(policy.normalize_email),
+]
 PartnerNumber = Annotated[
-    str, Field(max_length=64), AfterValidator(policy.normalize_partner_number)
+    str,
+    Field(max_length=64, json_schema_extra={"pattern": PARTNER_NUMBER_PATTERN}),
+    AfterValidator(policy.normalize_partner_number),
 ]
 Pin = Annotated[
     str,
-    Field(max_length=16, json_schema_extra={"format": "password"}),
+    Field(
+        json_schema_extra={
+            "pattern": PIN_PATTERN,
+            "minLength": 4,
+            "maxLength": 4,
+            "format": "password",
+        }
+    ),
     AfterValidator(policy.check_pin),
 ]
 SignInPassword = Annotated[
@@ -32,13 +53,53 @@ SignInPassword = Annotated[
         min_length=1, max_length=policy.SIGN_IN_SECRET_MAX, json_schema_extra={"format": "password"}
     ),
 ]
-NewPassword = Annotated[str, Field(max_length=1024, json_schema_extra={"format": "password"})]
-PersonName = Annotated[str, Field(max_length=300), AfterValidator(policy.check_name)]
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=policy.PASSWORD_MIN,
+        max_length=policy.PASSWORD_MAX,
+        json_schema_extra=lambda schema: schema.update(
+            {"format": "password", "not": {"enum": sorted(policy.common_passwords())}}
+        ),
+    ),
+    AfterValidator(policy.check_password),
+]
+PersonName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, json_schema_extra={"pattern": NOT_BLANK}),
+    AfterValidator(policy.check_name),
+]
 DisplayName = Annotated[
     str,
-    Field(max_length=600),
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK}),
     AfterValidator(lambda value: policy.check_name(value, max_length=200)),
 ]
+
+
+def one_of(*shapes: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+    """Describe a flat body that accepts exactly one of several key sets as `oneOf`."""
+
+    def describe(schema: dict[str, Any]) -> None:
+        properties = schema.pop("properties")
+        schema.pop("required", None)
+        schema.pop("additionalProperties", None)
+        schema["oneOf"] = [
+            {
+                "type": "object",
+                "properties": {name: _not_null(properties[name]) for name in shape},
+                "required": list(shape),
+                "additionalProperties": False,
+            }
+            for shape in shapes
+        ]
+
+    return describe
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k not in {"anyOf", "default"}}
+    return {**rest, **options[0]} if options else rest
 
 
 class Request(BaseModel):
@@ -63,9 +124,19 @@ class StaffSignupRequest(Request):
     pin: Pin
 
 
+_REGISTER_SHAPE = ("email", "password", "first_name", "last_name")
+_STAFF_SHAPE = ("partner_number", "name", "pin")
+_PASSWORD_SHAPE = ("email", "password")
+_PIN_SHAPE = ("partner_number", "pin")
+
+
 class SignupRequest(Request):
     """Either the register body (`email`, `password`, `first_name`, `last_name`) or a staff
     self-signup (`partner_number`, `name`, `pin`)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=one_of(_REGISTER_SHAPE, _STAFF_SHAPE)
+    )
 
     email: Email | None = None
     password: NewPassword | None = None
@@ -77,10 +148,8 @@ class SignupRequest(Request):
 
     @model_validator(mode="after")
     def _one_shape(self) -> SignupRequest:
-        staff = ("partner_number", "name", "pin")
-        register = ("email", "password", "first_name", "last_name")
-        wanted = staff if self.partner_number is not None else register
-        _require_shape(self, wanted, staff + register)
+        wanted = _STAFF_SHAPE if self.partner_number is not None else _REGISTER_SHAPE
+        _require_shape(self, wanted, _STAFF_SHAPE + _REGISTER_SHAPE)
         if self.password is not None:
             policy.check_password(self.password, email=self.email)
         return self
@@ -98,6 +167,8 @@ class SignupRequest(Request):
 class LoginRequest(Request):
     """Either `email` + `password` or `partner_number` + `pin`."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of(_PASSWORD_SHAPE, _PIN_SHAPE))
+
     email: Email | None = None
     password: SignInPassword | None = None
     partner_number: PartnerNumber | None = None
@@ -106,8 +177,9 @@ class LoginRequest(Request):
     @model_validator(mode="after")
     def _one_shape(self) -> LoginRequest:
         by_pin = self.partner_number is not None or self.pin is not None
-        wanted = ("partner_number", "pin") if by_pin else ("email", "password")
-        _require_shape(self, wanted, ("email", "password", "partner_number", "pin"))
+        _require_shape(
+            self, _PIN_SHAPE if by_pin else _PASSWORD_SHAPE, _PASSWORD_SHAPE + _PIN_SHAPE
+        )
         return self
 
     def parts(self) -> tuple[Literal["password", "pin"], str, str]:
@@ -118,6 +190,9 @@ class LoginRequest(Request):
 
 
 def _require_shape(model: BaseModel, wanted: tuple[str, ...], every: tuple[str, ...]) -> None:
+    nulls = sorted(name for name in model.model_fields_set if getattr(model, name) is None)
+    if nulls:
+        raise ValueError(f"{', '.join(nulls)} must not be null")
     missing = [name for name in wanted if getattr(model, name) is None]
     mixed = [name for name in every if name not in wanted and getattr(model, name) is not None]
     if mixed:
