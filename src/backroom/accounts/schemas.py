@@ -102,11 +102,11 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **options[0]} if options else rest
 
 
-class Request(BaseModel):
+class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RegisterRequest(Request):
+class RegisterRequest(RequestBody):
     email: Email
     password: NewPassword
     first_name: PersonName
@@ -118,7 +118,7 @@ class RegisterRequest(Request):
         return self
 
 
-class StaffSignupRequest(Request):
+class StaffSignupRequest(RequestBody):
     partner_number: PartnerNumber
     name: DisplayName
     pin: Pin
@@ -130,7 +130,7 @@ _PASSWORD_SHAPE = ("email", "password")
 _PIN_SHAPE = ("partner_number", "pin")
 
 
-class SignupRequest(Request):
+class SignupRequest(RequestBody):
     """Either the register body (`email`, `password`, `first_name`, `last_name`) or a staff
     self-signup (`partner_number`, `name`, `pin`)."""
 
@@ -164,7 +164,7 @@ class SignupRequest(Request):
         return StaffSignupRequest.model_construct(**self.model_dump(include=fields))
 
 
-class LoginRequest(Request):
+class LoginRequest(RequestBody):
     """Either `email` + `password` or `partner_number` + `pin`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=one_of(_PASSWORD_SHAPE, _PIN_SHAPE))
@@ -201,31 +201,31 @@ def _require_shape(model: BaseModel, wanted: tuple[str, ...], every: tuple[str, 
         raise ValueError(f"{', '.join(missing)} required")
 
 
-class RefreshRequest(Request):
+class RefreshRequest(RequestBody):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
-class LogoutRequest(Request):
+class LogoutRequest(RequestBody):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
 
 
-class ProfileUpdate(Request):
+class ProfileUpdate(RequestBody):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
     name: DisplayName | None = None
 
 
-class ChangePassword(Request):
+class ChangePassword(RequestBody):
     current_password: SignInPassword
     new_password: NewPassword
 
 
-class ChangePin(Request):
+class ChangePin(RequestBody):
     current_pin: Pin
     new_pin: Pin
 
 
-class UserCreate(Request):
+class UserCreate(RequestBody):
     partner_number: PartnerNumber
     name: DisplayName
     pin: Pin
@@ -233,13 +233,13 @@ class UserCreate(Request):
     email: Email | None = None
 
 
-class UserUpdate(Request):
+class UserUpdate(RequestBody):
     name: DisplayName | None = None
     role: Literal["staff", "admin"] | None = None
     is_active: bool | None = None
 
 
-class PinReset(Request):
+class PinReset(RequestBody):
     pin: Pin
 
 
