@@ -134,3 +134,19 @@ async def test_unreachable_redis_fails_open(settings: Settings) -> None:
             await limiter.hit("login", "1/minute", "10.3.3.3")
     finally:
         await limiter.close()
+
+
+async def test_redis_url_switches_the_app_to_redis_and_readiness_reports_it(
+    settings: Settings,
+) -> None:
+    if not _redis_reachable():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    from backroom.app import create_app
+
+    application = create_app(settings.model_copy(update={"REDIS_URL": REDIS_URL}))
+    async with application.router.lifespan_context(application):
+        limiter: RateLimiter = application.state.rate_limiter
+        assert limiter.uses_redis
+        async with _client(application, "10.4.4.4") as http:
+            ready = await http.get("/health/ready")
+        assert ready.json()["redis"] == "ok"
