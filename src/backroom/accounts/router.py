@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, NoReturn
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Body, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.accounts import admin_router, policy
+from backroom.accounts import admin_router, oauth_form
 from backroom.accounts.deps import (
     CurrentUser,
     HasherDep,
@@ -29,8 +28,6 @@ from backroom.accounts.errors import (
     WrongCurrentSecret,
 )
 from backroom.accounts.schemas import (
-    EMAIL_PATTERN,
-    PARTNER_NUMBER_PATTERN,
     ChangePassword,
     ChangePin,
     LoginRequest,
@@ -165,39 +162,11 @@ async def login_user(
     return await _sign_in(session, hasher, settings, credentials, user_agent)
 
 
-_TOKEN_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {
-                        "grant_type": {"type": "string", "pattern": "^password$"},
-                        "username": {
-                            "type": "string",
-                            "maxLength": 254,
-                            "pattern": f"({EMAIL_PATTERN})|({PARTNER_NUMBER_PATTERN})",
-                            "description": "Email or partner number",
-                        },
-                        "password": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": policy.SIGN_IN_SECRET_MAX,
-                            "format": "password",
-                            "description": "Password, or the PIN of a partner number",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-
-
 @public_router.post(
-    "/token", dependencies=[login_limit], responses=_SIGN_IN_ERRORS, openapi_extra=_TOKEN_FORM
+    "/token",
+    dependencies=[login_limit],
+    responses=_SIGN_IN_ERRORS,
+    openapi_extra=oauth_form.OPENAPI,
 )
 async def issue_token(
     request: Request,
@@ -207,32 +176,8 @@ async def issue_token(
     user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
-    try:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
-    except ValueError:  # more fields than any sign-in form has
-        raise Unprocessable(errors=[{"field": "body", "message": "Too many fields"}]) from None
-    return await _sign_in(session, hasher, settings, _form_credentials(form), user_agent)
-
-
-def _form_credentials(form: dict[str, list[str]]) -> Credentials:
-    """Credentials from the OAuth2 password form; a secret that is no PIN simply fails."""
-    username = (form.get("username") or [""])[0]
-    secret = (form.get("password") or [""])[0]
-    errors = []
-    if form.get("grant_type", ["password"])[0] != "password":
-        errors.append({"field": "grant_type", "message": "must be password"})
-    if not username:
-        errors.append({"field": "username", "message": "Field required"})
-    if not 1 <= len(secret) <= policy.SIGN_IN_SECRET_MAX:
-        errors.append({"field": "password", "message": "Field required"})
-    if errors:
-        raise Unprocessable(errors=errors)
-    try:
-        if "@" in username:
-            return Credentials("password", policy.normalize_email(username), secret)
-        return Credentials("pin", policy.normalize_partner_number(username), secret)
-    except ValueError as exc:
-        raise Unprocessable(errors=[{"field": "username", "message": str(exc)}]) from None
+    credentials = oauth_form.credentials(await request.body())
+    return await _sign_in(session, hasher, settings, credentials, user_agent)
 
 
 @public_router.post(
