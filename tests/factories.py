@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import Role, Store, User
 from backroom.core.config import Settings
+from backroom.core.passwords import SecretHasher
 from backroom.core.security import create_access_token
 
 _sequence = itertools.count(1)
@@ -30,7 +31,11 @@ async def make_user(
     partner_number: str | None = None,
     first_name: str = "Test",
     last_name: str | None = None,
+    password: str | None = None,
+    pin: str | None = None,
+    settings: Settings | None = None,
 ) -> User:
+    """A user; with `password` or `pin` (and `settings`, for the parameters) it can sign in."""
     number = next(_sequence)
     if role != Role.USER and store is None:
         store = await make_store(session)
@@ -42,6 +47,13 @@ async def make_user(
         role=role.value,
         store_id=store.id if store else None,
     )
+    if password is not None or pin is not None:
+        assert settings is not None, "hashing needs the test settings"
+        hasher = SecretHasher(settings)
+        if password is not None:
+            user.password_hash = await hasher.hash_password(password)
+        if pin is not None:
+            user.pin_hash = await hasher.hash_pin(pin)
     session.add(user)
     await session.commit()
     return user

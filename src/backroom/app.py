@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backroom import __version__
+from backroom.accounts import deps as accounts_deps
 from backroom.api import api_router
 from backroom.core import health, metrics
 from backroom.core.config import Settings, get_settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await accounts_deps.shutdown(_app)
             await database.dispose()
             if redis_probe is not None:
                 redis_probe.close()
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redis_probe = health.RedisProbe(settings.REDIS_URL) if settings.REDIS_URL else None
     # Readiness pings Redis through `redis_ping` (None: Redis is not configured).
     app.state.redis_ping = redis_probe
+    accounts_deps.install(app, settings, database)
 
     install_error_handlers(app)
     install_database_error_handlers(app)

@@ -1,11 +1,11 @@
 """The `backroom` command: serve, database migrations, the OpenAPI document.
 
-Domains add their own command groups below `app` (see the hook at the end of the
-command groups), e.g. `app.add_typer(accounts_cli.users_app, name="users")`.
+Domains add their own command groups below `app`, one `app.add_typer(...)` line each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
@@ -14,13 +14,16 @@ from typing import Annotated
 
 import typer
 
+from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-# Domain command groups register here, one `app.add_typer(...)` line each, under
-# names like "users" and "stores" (the group objects live in the domain's cli.py).
+# Domain command groups, one `app.add_typer(...)` line each (the groups live in the
+# domain's cli.py).
+app.add_typer(accounts_cli.stores_app, name="stores")
+app.add_typer(accounts_cli.users_app, name="users")
 
 
 def _settings() -> Settings:
@@ -50,10 +53,6 @@ def prepare_metrics_dir() -> Path:
     return path
 
 
-def _has_command_group(name: str) -> bool:
-    return any(group.name == name for group in app.registered_groups)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
@@ -78,8 +77,9 @@ def serve(
     if separate_workers:
         process_stopped()  # this supervising process serves no request: it must not count
     typer.echo(f"Backroom on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    if _has_command_group("users"):
-        typer.echo("First admin: backroom users create-admin --help")
+    hint = asyncio.run(accounts_cli.first_admin_hint(settings)) if migrate else None
+    if hint:
+        typer.echo(hint)
     uvicorn.run(
         "backroom.app:create_app",
         factory=True,

@@ -200,3 +200,12 @@ async def test_unexpected_error_is_a_generic_500_with_the_traceback_only_in_the_
     assert len(logged) == 1
     assert isinstance(logged[0].exc_info[1], RuntimeError)  # type: ignore[index]
     assert getattr(logged[0], "request_id", None) == "req-500"
+
+
+async def test_405_allow_lists_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    # GET and POST on /api/tasks are two routes; Allow must name both, not just the first.
+    response = await client.request("OPTIONS", "/api/tasks")
+    assert response.status_code == 405
+    allowed = {method.strip() for method in response.headers["allow"].split(",")}
+    assert {"GET", "POST", "HEAD"} <= allowed
+    assert "DELETE" not in allowed

@@ -1,42 +1,55 @@
-"""Who is calling: the bearer token turned into a `Principal`, and the role gates."""
+"""Who is calling (the bearer token turned into a `Principal`), the role gates, and the
+per-app objects the accounts routes use (hasher, rate limiter, auth-state cache)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
-from backroom.accounts.models import Role
-from backroom.core.audit import Actor
+from backroom.accounts.auth_state import AuthStateCache, attach
+from backroom.accounts.authentication import Authenticator, Principal
+from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken, UserNotFound
+from backroom.accounts.models import Role, User
+from backroom.accounts.service import admin_users
 from backroom.core.config import Settings
+from backroom.core.db import Database, SessionDep
 from backroom.core.http import current_context
-from backroom.core.security import InvalidToken, decode_access_token
+from backroom.core.passwords import SecretHasher
+from backroom.core.ratelimit import RateLimit, RateLimiter
+from backroom.core.security import InvalidToken
 
+__all__ = [
+    "AdminUser",
+    "CurrentUser",
+    "Principal",
+    "SettingsDep",
+    "StaffUser",
+    "get_principal",
+    "install",
+]
+
+# Only the Authorization header is read: a token in the query string is never accepted.
 # auto_error=False: a missing token is rendered by our own 401 problem, not FastAPI's.
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller, known from the token without a database round trip."""
+def install(app: FastAPI, settings: Settings, database: Database) -> None:
+    """Create the accounts objects of one app instance (called by `create_app`)."""
+    cache = AuthStateCache(database.sessionmaker, settings.AUTH_STATE_TTL)
+    attach(database.sessionmaker, cache)
+    app.state.auth_state_cache = cache
+    app.state.authenticator = Authenticator(settings, database.sessionmaker, cache)
+    app.state.secret_hasher = SecretHasher(settings)
+    limiter = RateLimiter(settings)
+    app.state.rate_limiter = limiter
 
-    user_id: uuid.UUID
-    role: Role
-    store_id: uuid.UUID | None
-    # What the token named as its subject: our user id, or a Better Auth user's external id.
-    subject: str
-    name: str | None = None
 
-    @property
-    def actor(self) -> Actor:
-        return Actor(id=self.user_id, name=self.name, store_id=self.store_id)
-
-    def has_role(self, role: Role) -> bool:
-        return self.role.rank >= role.rank
+async def shutdown(app: FastAPI) -> None:
+    limiter: RateLimiter = app.state.rate_limiter
+    await limiter.close()
 
 
 def get_settings_from_app(request: Request) -> Settings:
@@ -44,23 +57,30 @@ def get_settings_from_app(request: Request) -> Settings:
     return settings
 
 
+def get_hasher(request: Request) -> SecretHasher:
+    hasher: SecretHasher = request.app.state.secret_hasher
+    return hasher
+
+
+def get_user_agent(request: Request) -> str | None:
+    """Stored with refresh tokens so a user can tell their sessions apart."""
+    return request.headers.get("user-agent", "")[:255] or None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+UserAgent = Annotated[str | None, Depends(get_user_agent)]
+HasherDep = Annotated[SecretHasher, Depends(get_hasher)]
 
 
 async def get_principal(
-    settings: SettingsDep, token: Annotated[str | None, Depends(bearer_scheme)]
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> Principal:
     if not token:
         raise InvalidCredentialsToken("Not authenticated")
+    authenticator: Authenticator = request.app.state.authenticator
     try:
-        claims = decode_access_token(settings, token)
-        principal = Principal(
-            user_id=uuid.UUID(claims.sub),
-            role=Role(claims.role),
-            store_id=uuid.UUID(claims.store) if claims.store else None,
-            subject=claims.sub,
-        )
-    except (InvalidToken, ValueError):
+        principal = await authenticator.authenticate(token)
+    except InvalidToken:
         raise InvalidCredentialsToken from None
     context = current_context()
     if context is not None:
@@ -82,3 +102,33 @@ def require_role(role: Role) -> object:
 
 StaffUser = Annotated[Principal, require_role(Role.STAFF)]
 AdminUser = Annotated[Principal, require_role(Role.ADMIN)]
+
+login_limit = Depends(RateLimit("login", lambda s: s.RATE_LIMIT_LOGIN))
+register_limit = Depends(RateLimit("register", lambda s: s.RATE_LIMIT_REGISTER))
+refresh_limit = Depends(RateLimit("refresh", lambda s: s.RATE_LIMIT_REFRESH))
+
+
+async def get_store_user(user_id: str, admin: AdminUser, session: SessionDep) -> User:
+    """A live user of the admin's store; a malformed id reads like a missing one."""
+    return await admin_users.store_user(session, _store(admin), _uuid(user_id))
+
+
+async def get_store_user_any(user_id: str, admin: AdminUser, session: SessionDep) -> User:
+    """As `StoreUser`, deleted users included (for delete and restore)."""
+    return await admin_users.store_user(session, _store(admin), _uuid(user_id), deleted_ok=True)
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise UserNotFound from None
+
+
+def _store(admin: Principal) -> uuid.UUID:
+    assert admin.store_id is not None  # the admin gate requires a store
+    return admin.store_id
+
+
+StoreUser = Annotated[User, Depends(get_store_user)]
+StoreUserAny = Annotated[User, Depends(get_store_user_any)]

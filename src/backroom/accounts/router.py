@@ -1,8 +1,266 @@
-"""Accounts routes: sign-up, sign-in, tokens, the caller's profile, admin user management."""
+"""Accounts routes: sign-up, sign-in, tokens and the caller's own account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, NoReturn
+
+from fastapi import APIRouter, Body, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backroom.accounts import admin_router, oauth_form
+from backroom.accounts.deps import (
+    CurrentUser,
+    HasherDep,
+    SettingsDep,
+    UserAgent,
+    login_limit,
+    refresh_limit,
+    register_limit,
+)
+from backroom.accounts.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidCredentialsToken,
+    InvalidRefreshToken,
+    PartnerNumberTaken,
+    RegistrationClosed,
+    StaffSignupClosed,
+    WrongCurrentSecret,
+)
+from backroom.accounts.schemas import (
+    ChangePassword,
+    ChangePin,
+    LoginRequest,
+    LogoutRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    SignupRequest,
+    TokenResponse,
+    UserEnvelope,
+    UserMessage,
+    UserRead,
+)
+from backroom.accounts.service import login, profile, registration, tokens
+from backroom.accounts.service.login import Credentials
+from backroom.accounts.service.tokens import IssuedTokens
+from backroom.core.db import SessionDep, utcnow
+from backroom.core.errors import (
+    BadRequest,
+    Unprocessable,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from backroom.core.ratelimit import RateLimited
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
+router.include_router(admin_router.router)
+
+# Any route with a body can also answer 400 (not JSON) or 415 (not a JSON media type).
+_BODY = (BadRequest, UnsupportedMediaType, Unprocessable)
+_SIGN_IN_ERRORS = problem_responses(InvalidCredentials, *_BODY, RateLimited)
+
+
+def _token_response(issued: IssuedTokens) -> TokenResponse:
+    return TokenResponse(
+        access_token=issued.access_token,
+        token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+        refresh_expires_in=issued.refresh_expires_in,
+        user=UserRead.of(issued.user),
+    )
+
+
+async def _refuse(session: AsyncSession, error: Exception) -> NoReturn:
+    """Commit what the failure wrote (attempt counter, audit, revocations), then fail."""
+    await session.commit()
+    raise error
+
+
+@public_router.post(
+    "/register",
+    status_code=201,
+    dependencies=[register_limit],
+    responses=problem_responses(RegistrationClosed, EmailTaken, *_BODY, RateLimited),
+)
+async def register(
+    body: RegisterRequest,
+    *,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
+    response: Response,
+) -> TokenResponse:
+    """Create a `user` account with email and password, and sign it in."""
+    now = utcnow()
+    response.headers["Location"] = "/api/auth/me"
+    user = await registration.register(session, hasher, settings, body)
+    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    return _token_response(issued)
+
+
+@public_router.post(
+    "/signup",
+    status_code=201,
+    dependencies=[register_limit],
+    responses=problem_responses(
+        RegistrationClosed,
+        StaffSignupClosed,
+        EmailTaken,
+        PartnerNumberTaken,
+        *_BODY,
+        RateLimited,
+    ),
+)
+async def signup(
+    body: SignupRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    response: Response,
+) -> UserMessage:
+    """Create an account without signing in: email + password, or partner number + PIN."""
+    response.headers["Location"] = "/api/auth/me"
+    if body.partner_number is None:
+        user = await registration.register(session, hasher, settings, body.as_register())
+    else:
+        user = await registration.signup_staff(session, hasher, settings, body.as_staff())
+    return UserMessage(message="Account created", user=UserRead.of(user))
+
+
+async def _sign_in(
+    session: AsyncSession,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    credentials: Credentials,
+    user_agent: str | None,
+) -> TokenResponse:
+    attempt = await login.begin(session, settings, credentials, utcnow())
+    await session.commit()  # count the attempt, and hash outside any transaction
+    verified = await login.check(hasher, attempt)
+    now = utcnow()
+    user = await login.finish(session, settings, attempt, verified, now)
+    if user is None:
+        await _refuse(session, InvalidCredentials())
+    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    return _token_response(issued)
+
+
+@public_router.post("/login", dependencies=[login_limit], responses=_SIGN_IN_ERRORS)
+async def login_user(
+    body: LoginRequest,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
+) -> TokenResponse:
+    """Sign in with `{email, password}` or `{partner_number, pin}`."""
+    credentials = Credentials(*body.parts())
+    return await _sign_in(session, hasher, settings, credentials, user_agent)
+
+
+@public_router.post(
+    "/token",
+    dependencies=[login_limit],
+    responses=_SIGN_IN_ERRORS,
+    openapi_extra=oauth_form.OPENAPI,
+)
+async def issue_token(
+    request: Request,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    user_agent: UserAgent,
+) -> TokenResponse:
+    """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
+    credentials = oauth_form.credentials(await request.body())
+    return await _sign_in(session, hasher, settings, credentials, user_agent)
+
+
+@public_router.post(
+    "/refresh",
+    dependencies=[refresh_limit],
+    responses=problem_responses(InvalidRefreshToken, *_BODY, RateLimited),
+)
+async def refresh_tokens(
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, user_agent: UserAgent
+) -> TokenResponse:
+    """Trade a refresh token for a new pair; the old one is dead from now on."""
+    issued = await tokens.refresh(
+        session, settings, body.refresh_token, utcnow(), user_agent=user_agent
+    )
+    if issued is None:
+        await _refuse(session, InvalidRefreshToken())
+    return _token_response(issued)
+
+
+@router.post(
+    "/auth/logout", status_code=204, responses=problem_responses(InvalidCredentialsToken, *_BODY)
+)
+async def logout(
+    principal: CurrentUser,
+    session: SessionDep,
+    body: Annotated[LogoutRequest | None, Body()] = None,
+) -> Response:
+    """End this session: its refresh token family is revoked."""
+    refresh_token = body.refresh_token if body else None
+    await tokens.logout(session, principal.user_id, refresh_token, principal.session_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/logout-all", status_code=204, responses=problem_responses(InvalidCredentialsToken)
+)
+async def logout_all(principal: CurrentUser, session: SessionDep) -> Response:
+    """End every session of the caller; its access tokens stop working within a minute."""
+    await tokens.logout_all(session, principal.user_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.get("/auth/me", responses=problem_responses(InvalidCredentialsToken))
+async def read_me(principal: CurrentUser, session: SessionDep) -> UserEnvelope:
+    """The caller's account."""
+    return UserEnvelope(user=UserRead.of(await profile.get_me(session, principal.user_id)))
+
+
+@router.patch("/auth/me", responses=problem_responses(InvalidCredentialsToken, *_BODY))
+async def update_me(
+    body: ProfileUpdate, principal: CurrentUser, session: SessionDep
+) -> UserEnvelope:
+    """Change the caller's names. Role, email and status cannot be changed here."""
+    user = await profile.update_me(session, principal.user_id, body)
+    return UserEnvelope(user=UserRead.of(user))
+
+
+_SECRET_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
+    WrongCurrentSecret, *_BODY, RateLimited
+)
+
+
+@router.post(
+    "/auth/change-password", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
+)
+async def change_password(
+    body: ChangePassword, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> Response:
+    """Set a new password; the caller's other sessions end."""
+    await profile.change_password(
+        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/change-pin", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
+)
+async def change_pin(
+    body: ChangePin, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> Response:
+    """Set a new 4-digit PIN; the caller's other sessions end."""
+    await profile.change_pin(
+        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    )
+    return Response(status_code=204)

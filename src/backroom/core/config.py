@@ -122,6 +122,8 @@ class Settings(BaseSettings):
                 object.__setattr__(self, name, _local_secret(self.DATA_DIR, name))
             elif len(value) < _MIN_SECRET_LENGTH:
                 raise ValueError(f"{name} must be at least {_MIN_SECRET_LENGTH} characters")
+        if self.BETTER_AUTH_SECRET and self.BETTER_AUTH_SECRET == self.SECRET_KEY:
+            raise ValueError("BETTER_AUTH_SECRET must differ from SECRET_KEY")
         if self.ACCESS_TOKEN_TTL < 60:
             raise ValueError("ACCESS_TOKEN_TTL must be at least 60 seconds")
         return self

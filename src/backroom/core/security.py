@@ -1,8 +1,15 @@
-"""Access tokens (JWT, HS256) of Backroom's own. The algorithm is pinned on decode."""
+"""Access tokens (JWT, HS256) of Backroom's own, and opaque refresh tokens.
+
+The algorithm and the key are fixed on decode: a token's header never chooses them
+(`alg`, `kid`, `jku`, `jwk`, `x5u` are not honoured), so `alg: none`, a public key
+passed off as an HMAC secret, or a key fetched from a URL in the token cannot work.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +20,9 @@ from backroom.core.db import utcnow
 
 ALGORITHM = "HS256"
 ACCESS_TYPE = "access"
+# Header parameters that name a key or where to fetch one. Our tokens never carry them.
+KEY_SELECTING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "kid"})
+REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
 
 
 class InvalidToken(Exception):
@@ -24,9 +34,11 @@ class AccessClaims:
     sub: str
     role: str
     store: str | None
-    iat: int
+    # Seconds since the epoch with microseconds, so "issued before" comparisons are exact.
+    iat: float
     exp: int
     jti: str
+    sid: str | None = None
 
 
 def create_access_token(
@@ -36,23 +48,29 @@ def create_access_token(
     role: str,
     store_id: uuid.UUID | None,
     now: dt.datetime | None = None,
+    session_id: uuid.UUID | None = None,
 ) -> str:
-    issued = int((now or utcnow()).timestamp())
-    claims = {
+    issued = (now or utcnow()).timestamp()
+    claims: dict[str, object] = {
         "sub": str(subject),
         "role": role,
         "store": str(store_id) if store_id else None,
-        "iat": issued,
-        "exp": issued + settings.ACCESS_TOKEN_TTL,
+        "iat": round(issued, 6),
+        "exp": int(issued) + settings.ACCESS_TOKEN_TTL,
         "jti": uuid.uuid4().hex,
         "typ": ACCESS_TYPE,
         "iss": settings.JWT_ISSUER,
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     try:
+        header = jwt.get_unverified_header(token)
+        if KEY_SELECTING_HEADERS & header.keys():
+            raise InvalidToken("key-selecting header")
         claims = jwt.decode(
             token,
             settings.secret_key,
@@ -65,11 +83,23 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     if claims.get("typ") != ACCESS_TYPE or not isinstance(claims.get("sub"), str):
         raise InvalidToken("wrong token type")
     store = claims.get("store")
+    sid = claims.get("sid")
     return AccessClaims(
         sub=claims["sub"],
         role=str(claims.get("role", "")),
         store=store if isinstance(store, str) else None,
-        iat=int(claims["iat"]),
+        iat=float(claims["iat"]),
         exp=int(claims["exp"]),
         jti=str(claims.get("jti", "")),
+        sid=sid if isinstance(sid, str) else None,
     )
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token; only its hash is stored."""
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def hash_refresh_token(token: str) -> str:
+    # A plain digest is enough: the token has 256 bits of entropy, nothing to brute-force.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
