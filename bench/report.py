@@ -128,6 +128,12 @@ def _vs_reference(records: Sequence[RecordLike], record: RecordLike) -> str:
     return " · ".join(parts)
 
 
+def _title(record: RecordLike) -> str:
+    if record.scenario == "storm_reads":
+        return f"{record.title}, {'during a login storm' if record.note else 'alone'}"
+    return record.title
+
+
 def results_table(records: Sequence[RecordLike]) -> list[str]:
     lines = [
         "| scenario | server | workers | tasks | rps | p50 ms | p99 ms | server CPU ms/req "
@@ -135,7 +141,7 @@ def results_table(records: Sequence[RecordLike]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     lines.extend(
-        f"| {r.title} | {r.target} | {r.workers} | {r.dataset} | {r.rps:.0f} "
+        f"| {_title(r)} | {r.target} | {r.workers} | {r.dataset} | {r.rps:.0f} "
         f"| {_ms(r.p50_ms, 1)} | {_ms(r.p99_ms, 1)} | {_ms(r.cpu_ms)} | {_ms(r.db_cpu_ms)} "
         f"| {r.errors} | {_vs_reference(records, r)} | {r.note} |"
         for r in records

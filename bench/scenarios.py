@@ -91,7 +91,7 @@ SMOKE_WRITES = (CREATE_ONE, UPDATE_ONE)
 # Scenarios whose latency must not depend on the data size, compared big vs small.
 SIZE_PAIRS = (("list", "list"), ("get", "get"), ("filter", "filter"), ("cursor_deep", "list"))
 # The login storm: list reads alone, then the same reads while logins hammer Argon2id.
-STORM_READS = Scenario("storm_reads", "list 20, no login storm", "list:1", (LIST,), connections=16)
+STORM_READS = Scenario("storm_reads", "list 20, 16 connections", "list:1", (LIST,), connections=16)
 STORM_LOGINS = Scenario(
     "storm_logins", "login storm (background)", "login_email:1", (LOGIN,), logins="email"
 )
