@@ -56,6 +56,15 @@ async def test_bad_email_and_names_are_422(client: httpx.AsyncClient) -> None:
         assert (await client.post("/api/auth/register", json=_body(**changes))).status_code == 422
 
 
+@pytest.mark.parametrize("name", ["\x1c", "Ann\x00", "\ufeff", "Bo\x85b", "   "])
+async def test_names_with_control_characters_or_only_spaces_are_422(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    response = await client.post("/api/auth/register", json=_body(first_name=name))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "first_name"
+
+
 async def test_taken_email_is_409_whatever_its_case(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

@@ -11,12 +11,13 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.deps import Principal, get_principal
 from backroom.app import CORS_HEADERS
 from backroom.core.config import Settings
 from backroom.core.logging import JSONFormatter
-from backroom.core.security import create_access_token
+from tests.factories import auth_headers, make_user
 
 TRUSTED_PROXY = "127.0.0.1"
 UNTRUSTED_PEER = "198.51.100.2"
@@ -43,9 +44,10 @@ def routes(app: FastAPI) -> FastAPI:
     return app
 
 
-def bearer(settings: Settings, user_id: uuid.UUID) -> dict[str, str]:
-    token = create_access_token(settings, subject=user_id, role="user", store_id=None)
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(settings: Settings, session: AsyncSession) -> tuple[uuid.UUID, dict[str, str]]:
+    """A real user (tokens of unknown users are refused) and a bearer header for them."""
+    user = await make_user(session)
+    return user.id, auth_headers(settings, user)
 
 
 def access_records(logs: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -65,10 +67,14 @@ async def client_from(routes: FastAPI) -> AsyncIterator[dict[str, httpx.AsyncCli
 
 
 async def test_access_log_names_the_route_template_status_and_user(
-    routes: FastAPI, client: httpx.AsyncClient, settings: Settings, logs: pytest.LogCaptureFixture
+    routes: FastAPI,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    session: AsyncSession,
+    logs: pytest.LogCaptureFixture,
 ) -> None:
-    user_id = uuid.uuid4()
-    response = await client.get("/test/items/41", headers=bearer(settings, user_id))
+    user_id, headers = await bearer(settings, session)
+    response = await client.get("/test/items/41", headers=headers)
     assert response.status_code == 200
     [record] = access_records(logs)
     assert record.getMessage().startswith("GET /test/items/{item_id} 200 ")
@@ -95,9 +101,13 @@ async def test_access_log_as_json_is_one_object_per_line(
 
 
 async def test_logs_never_hold_tokens_or_passwords(
-    routes: FastAPI, client: httpx.AsyncClient, settings: Settings, logs: pytest.LogCaptureFixture
+    routes: FastAPI,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    session: AsyncSession,
+    logs: pytest.LogCaptureFixture,
 ) -> None:
-    headers = bearer(settings, uuid.uuid4())
+    _, headers = await bearer(settings, session)
     token = headers["Authorization"].removeprefix("Bearer ")
     password = "correct-horse-battery-staple"
     await client.post("/test/login", json={"password": password}, headers=headers)
@@ -169,9 +179,10 @@ async def test_cors_answers_an_allowed_origin_and_not_another(
 
 
 async def test_authenticated_responses_are_not_cached(
-    routes: FastAPI, client: httpx.AsyncClient, settings: Settings
+    routes: FastAPI, client: httpx.AsyncClient, settings: Settings, session: AsyncSession
 ) -> None:
-    private = await client.get("/test/items/1", headers=bearer(settings, uuid.uuid4()))
+    _, headers = await bearer(settings, session)
+    private = await client.get("/test/items/1", headers=headers)
     assert private.status_code == 200
     assert private.headers["cache-control"] == "no-store"
     public = await client.get("/health")

@@ -64,7 +64,12 @@ def check_password(password: str, *, email: str | None = None) -> str:
     return password
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ufeff]")
+
+
 def check_name(value: str, *, max_length: int = 100) -> str:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
     name = " ".join(value.split())
     if not 1 <= len(name) <= max_length:
         raise ValueError(f"must be 1 to {max_length} characters")

@@ -23,7 +23,11 @@ from backroom.accounts.models import Role, User
 EMAIL_PATTERN = r"^\s*" + policy.EMAIL_PATTERN.strip("^$") + r"\s*$"
 PARTNER_NUMBER_PATTERN = r"^\s*[A-Za-z0-9]{4,20}\s*$"
 PIN_PATTERN = r"^[0-9]{4}$"
-NOT_BLANK = r"\S"
+# A name: no control characters, and at least one character that is not white space.
+# Stated in the schema in the JSON Schema (ECMA-262) dialect, which agrees with
+# `policy.check_name` once control characters are out.
+_CONTROL = r"\u0000-\u001f\u007f-\u009f\ufeff"
+NOT_BLANK = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
 
 Email = Annotated[
     str,

@@ -2,8 +2,9 @@
 
 With several worker processes (`backroom serve --workers N`) each process writes
 its samples under `PROMETHEUS_MULTIPROC_DIR` and `/metrics` adds them up, whichever
-worker answers the scrape. `backroom serve` prepares a fresh directory for that
-before anything imports prometheus_client (which reads the variable on import).
+worker answers the scrape. `backroom serve --workers N` prepares a fresh directory
+for that before it starts the workers; a directory named by the operator is created
+here if missing, since prometheus_client opens its files there as metrics are defined.
 
 Metrics other domains increment (import them from here; the label values are a
 small fixed set, never user input):
@@ -32,6 +33,8 @@ from prometheus_client import (
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if _multiproc_dir := os.environ.get(MULTIPROC_ENV):
+    os.makedirs(_multiproc_dir, exist_ok=True)
 
 HTTP_REQUESTS = Counter(
     "backroom_http_requests_total",

@@ -230,6 +230,8 @@ async def test_if_match_from_a_read_goes_stale_after_another_write(
         {"tag": [f"t{i}" for i in range(21)]},
         {"due_before": "soon"},
         {"due_after": "2026-13-01"},
+        {"due_before": "0.5"},
+        {"due_after": "1700000000"},
         {"overdue": "perhaps"},
         {"cursor": ""},
         {"cursor": "x" * 2049},

@@ -121,7 +121,17 @@ SortParam = Annotated[
     ],
     Lower,
 ]  # fmt: skip
-Instant = Annotated[dt.datetime, AfterValidator(_instant)]
+_ISO_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text: pydantic would otherwise read `0.5` as a Unix timestamp."""
+    if not isinstance(value, str) or not _ISO_DATE_START.match(value):
+        raise ValueError("Must be an ISO 8601 date or date-time")
+    return value
+
+
+Instant = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_instant)]
 
 
 def task_list_query(
