@@ -236,3 +236,17 @@ def test_window_headers_link_next_by_cursor_and_prev_by_offset_or_cursor() -> No
     assert 'rel="next"' not in headers["Link"]
     prev_token = headers["Link"].split("cursor=")[1].split(">")[0]
     assert codec.decode(prev_token, "q") == Cursor((3,), backward=True)
+
+
+def test_fixed_columns_lead_the_order_in_the_first_key_direction() -> None:
+    # The owner column leads so that only the (owner, id) index yields the order.
+    owner = Column("owner_id", Integer)
+    for descending, word in ((True, "DESC"), (False, "ASC")):
+        statement = keyset_statement(
+            select(thing).where(owner == 1),
+            [SortKey(thing.c.id, descending)],
+            limit=5,
+            fixed=[owner],
+        )
+        order = str(statement.compile()).split("ORDER BY", 1)[1]
+        assert order.split("LIMIT")[0].split() == ["owner_id", f"{word},", "thing.id", word]

@@ -171,14 +171,21 @@ def keyset_statement(
     limit: int,
     after: Sequence[Any] | None = None,
     offset: int = 0,
+    fixed: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = (),
 ) -> Select[Any]:
     """`statement` ordered by `keys`, after a key (or past `offset` rows), one row extra.
 
     The extra row tells whether another page follows without a second query.
+
+    `fixed` names columns the filters pin to one value (the owner), which lead the
+    composite index of the list. Ordering by them first changes no result, but it
+    leaves that index as the only one that yields the order: without it PostgreSQL
+    may walk the primary key backwards and filter out every other owner's newer rows.
     """
     if after is not None:
         statement = statement.where(keyset_after(keys, after))
-    statement = statement.order_by(*(key.order_clause() for key in keys))
+    leading = [SortKey(column, keys[0].descending).order_clause() for column in fixed]
+    statement = statement.order_by(*leading, *(key.order_clause() for key in keys))
     if offset:
         statement = statement.offset(offset)
     return statement.limit(limit + 1)

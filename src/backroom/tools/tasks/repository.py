@@ -136,6 +136,7 @@ class TaskRepository(Repository[Task]):
             limit=limit,
             after=cursor.values if cursor is not None else None,
             offset=offset,
+            fixed=[Task.user_id],
         )
         return await self.all(statement)
 
