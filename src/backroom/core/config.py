@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT: float = Field(default=2.0, gt=0, le=60)
     DB_CONNECT_TIMEOUT: float = Field(default=2.0, gt=0, le=60)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=15_000, ge=0)
-    DB_POOL_PRE_PING: bool = True
+    DB_POOL_PRE_PING: bool = False
     DB_ECHO: bool = False
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5_000, ge=0)
 
