@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from typer.testing import CliRunner
 
 from backroom.cli import METRICS_DIR_ENV, app, prepare_metrics_dir
+from backroom.core.idempotency import IdempotencyRecord
 from backroom.core.migrations import head_revision
 from tests.conftest import free_port
 
@@ -40,7 +46,7 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     for command in ("serve", "db", "openapi"):
         assert command in result.output
     db_help = runner.invoke(app, ["db", "--help"]).output
-    for command in ("upgrade", "downgrade", "current", "check"):
+    for command in ("upgrade", "downgrade", "current", "check", "purge-idempotency"):
         assert command in db_help
 
 
@@ -89,6 +95,50 @@ def test_db_upgrade_current_check_and_downgrade(runner: CliRunner, env: dict[str
 
     assert runner.invoke(app, ["db", "downgrade", "base"], env=env).exit_code == 0
     assert "database: empty" in runner.invoke(app, ["db", "current"], env=env).output
+
+
+async def _seed_keys(url: str, *expires: dt.datetime) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            session.add_all(
+                IdempotencyRecord(
+                    owner_id=uuid.uuid4(),
+                    key=f"key-{number}",
+                    method="POST",
+                    path="/api/tasks",
+                    request_hash="0" * 64,
+                    expires_at=expires_at,
+                )
+                for number, expires_at in enumerate(expires)
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _kept_keys(url: str) -> list[str]:
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            return list((await session.execute(select(IdempotencyRecord.key))).scalars())
+    finally:
+        await engine.dispose()
+
+
+def test_db_purge_idempotency_removes_only_expired_keys(
+    runner: CliRunner, env: dict[str, str]
+) -> None:
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    now = dt.datetime.now(dt.UTC)
+    url = env["DATABASE_URL"]
+    asyncio.run(_seed_keys(url, now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)))
+    result = runner.invoke(app, ["db", "purge-idempotency"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "removed 1 expired idempotency keys" in result.output
+    assert asyncio.run(_kept_keys(url)) == ["key-1"]
+    again = runner.invoke(app, ["db", "purge-idempotency"], env=env)
+    assert "removed 0 expired idempotency keys" in again.output
 
 
 def test_openapi_writes_a_valid_openapi_3_1_document(

@@ -18,7 +18,7 @@ from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations and upkeep.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 # Domain command groups, one `app.add_typer(...)` line each (the groups live in the
 # domain's cli.py).
@@ -138,6 +138,27 @@ def db_check() -> None:
     if diff:
         raise typer.Exit(1)
     typer.echo("ok: the database is at head and the models match the migrations")
+
+
+@db_app.command("purge-idempotency")
+def db_purge_idempotency() -> None:
+    """Delete the Idempotency-Key records past their expiry (run it daily, e.g. from cron)."""
+    from backroom.core.db import Database
+    from backroom.core.idempotency import purge_expired
+
+    settings = _settings()
+
+    async def purge() -> int:
+        database = Database(settings)
+        try:
+            async with database.sessionmaker() as session:
+                removed = await purge_expired(session)
+                await session.commit()
+                return removed
+        finally:
+            await database.dispose()
+
+    typer.echo(f"removed {asyncio.run(purge())} expired idempotency keys")
 
 
 @app.command()

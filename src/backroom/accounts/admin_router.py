@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import hashlib
+import hmac
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
-from backroom.accounts.deps import AdminUser, HasherDep, StoreUser, StoreUserAny
+from backroom.accounts.deps import (
+    AdminUser,
+    HasherDep,
+    SettingsDep,
+    StoreUser,
+    StoreUserAny,
+)
 from backroom.accounts.errors import (
     EmailTaken,
     InsufficientRole,
@@ -28,6 +37,7 @@ from backroom.accounts.schemas import (
     UserUpdate,
 )
 from backroom.accounts.service import admin_users
+from backroom.core.config import Settings
 from backroom.core.db import SessionDep, utcnow
 from backroom.core.errors import (
     BadRequest,
@@ -35,6 +45,7 @@ from backroom.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from backroom.core.idempotency import IdempotencyDep, IdempotencyInProgress, IdempotencyKeyReused
 
 router = APIRouter(prefix="/admin/users", tags=["admin: users"])
 
@@ -62,18 +73,61 @@ async def list_users(
     return UserList(users=[UserRead.of(user) for user in users], count=count)
 
 
+def _idempotency_payload(body: UserCreate, settings: Settings) -> dict[str, Any]:
+    """The body as the Idempotency-Key compares it: the PIN only as a keyed digest.
+
+    A plain hash of a 4-digit PIN stored beside the request would give it away.
+    """
+    pin = hmac.new(settings.secret_key.encode(), body.pin.encode(), hashlib.sha256).hexdigest()
+    return {**body.model_dump(mode="json", exclude={"pin"}), "pin": pin}
+
+
 @router.post(
     "",
     status_code=201,
-    responses=problem_responses(*_GATE, PartnerNumberTaken, EmailTaken, *_BODY),
+    response_model=UserMessage,
+    responses={
+        201: {
+            "headers": {"Location": {"description": "The new user.", "schema": {"type": "string"}}}
+        },
+        **problem_responses(
+            *_GATE,
+            PartnerNumberTaken,
+            EmailTaken,
+            *_BODY,
+            IdempotencyKeyReused,
+            IdempotencyInProgress,
+        ),
+    },
 )
 async def create_user(
-    body: UserCreate, admin: AdminUser, session: SessionDep, hasher: HasherDep, response: Response
-) -> UserMessage:
-    """Create a staff member or admin of this store, who signs in with partner number + PIN."""
-    user = await admin_users.create_user(session, hasher, admin.actor, body)
-    response.headers["Location"] = f"/api/admin/users/{user.id}"
-    return UserMessage(message="User created", user=UserRead.of(user))
+    *,
+    body: UserCreate,
+    admin: AdminUser,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Create a staff member or admin of this store, who signs in with partner number + PIN.
+
+    Send `Idempotency-Key` to make a retry safe.
+    """
+    pin_hash = await hasher.hash_pin(body.pin)  # before the first query: no transaction waits
+    replay = await idempotency.claim(
+        owner_id=admin.user_id, payload=_idempotency_payload(body, settings)
+    )
+    if replay is not None:
+        return replay
+    user = await admin_users.create_user(session, admin.actor, body, pin_hash=pin_hash)
+    created = UserMessage(message="User created", user=UserRead.of(user))
+    response = JSONResponse(
+        created.model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/api/admin/users/{user.id}"},
+    )
+    await idempotency.save(response)
+    return response
 
 
 @router.patch(

@@ -19,6 +19,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
+from backroom.core import metrics
 from backroom.core.config import Settings
 from backroom.core.errors import TooManyRequests
 from backroom.core.http import current_context
@@ -73,6 +74,7 @@ class RateLimiter:
         except Exception:  # noqa: BLE001 - a limiter outage must not take sign-in down
             logger.warning("rate limiter storage unavailable; allowing the request")
             return
+        metrics.RATE_LIMITED.labels(name).inc()
         raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
     async def ping(self) -> bool:

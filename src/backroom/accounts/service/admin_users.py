@@ -47,10 +47,10 @@ async def store_user(
 
 
 async def create_user(
-    session: AsyncSession, hasher: SecretHasher, admin: Actor, body: UserCreate
+    session: AsyncSession, admin: Actor, body: UserCreate, *, pin_hash: str
 ) -> User:
+    """`pin_hash` is made by the caller before the first query, so no transaction waits on it."""
     assert admin.store_id is not None  # AdminUser guarantees a store
-    pin_hash = await hasher.hash_pin(body.pin)  # before the first query: no transaction waits
     users = UserRepository(session)
     if await users.by_partner_number(body.partner_number) is not None:
         raise PartnerNumberTaken

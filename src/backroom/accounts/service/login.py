@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.models import User
 from backroom.accounts.repository import UserRepository
 from backroom.accounts.service.common import actor_of, is_allowed
-from backroom.core import audit
+from backroom.core import audit, metrics
 from backroom.core.audit import AuditAction
 from backroom.core.config import Settings
 from backroom.core.passwords import SecretHasher, Verified
@@ -84,11 +84,11 @@ async def finish(
     if not attempt.checkable:
         await _failed(session, user, credentials, "locked")
         if attempt.number is not None:  # over budget: lock if no one has yet
-            await _maybe_lock(session, settings, user, now)
+            await _maybe_lock(session, settings, user, credentials.kind, now)
         return None
     if not verified.ok or not is_allowed(user):
         await _failed(session, user, credentials, "inactive" if verified.ok else "wrong_secret")
-        await _maybe_lock(session, settings, user, now)
+        await _maybe_lock(session, settings, user, credentials.kind, now)
         return None
     await UserRepository(session).reset_attempts(user.id)
     await _record_success(session, user, credentials, verified, now)
@@ -108,7 +108,7 @@ async def _verify(hasher: SecretHasher, credentials: Credentials, stored: str | 
 
 
 async def _maybe_lock(
-    session: AsyncSession, settings: Settings, user: User, now: dt.datetime
+    session: AsyncSession, settings: Settings, user: User, method: str, now: dt.datetime
 ) -> None:
     until = await UserRepository(session).lock(
         user.id,
@@ -119,6 +119,7 @@ async def _maybe_lock(
     )
     if until is None:
         return
+    metrics.LOCKOUTS.labels(method).inc()
     await audit.record(
         session,
         AuditAction.AUTH_ACCOUNT_LOCKED,
@@ -134,6 +135,7 @@ async def _maybe_lock(
 async def _failed(
     session: AsyncSession, user: User | None, credentials: Credentials, reason: str
 ) -> None:
+    metrics.LOGIN_FAILURES.labels(credentials.kind).inc()
     await audit.record(
         session,
         AuditAction.AUTH_LOGIN_FAILED,

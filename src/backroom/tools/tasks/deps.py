@@ -4,14 +4,14 @@ and the list query."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Annotated, Literal, cast
 
-from fastapi import Depends, Header, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from backroom.accounts.deps import CurrentUser
+from backroom.core.concurrency import if_match
 from backroom.core.db import SessionDep, utcnow
 from backroom.core.errors import Unprocessable
 from backroom.tools.tasks.errors import NotYourTaskList, TaskChanged, TaskNotFound
@@ -76,33 +76,7 @@ async def owned_task_for_update(
 OwnedTask = Annotated[Task, Depends(owned_task)]
 OwnedTaskForUpdate = Annotated[Task, Depends(owned_task_for_update)]
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
-_IF_MATCH_PATTERN = r'^ *(\*|(W/)?"[0-9]{1,18}"( *, *(W/)?"[0-9]{1,18}")*) *$'
-
-
-def expected_versions(
-    if_match: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The ETag you read (`"3"`); the write is refused with 412 if it changed.',
-            json_schema_extra={"pattern": _IF_MATCH_PATTERN},
-        ),
-    ] = None,
-) -> frozenset[int] | None:
-    """The versions `If-Match` accepts; None when absent or `*`. Unreadable -> 412."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    versions = set()
-    for part in if_match.split(","):
-        match = _ENTITY_TAG.match(part)
-        if match is None:
-            raise TaskChanged
-        versions.add(int(match.group(1)))
-    return frozenset(versions)
-
-
-IfMatch = Annotated[frozenset[int] | None, Depends(expected_versions)]
+IfMatch = Annotated[frozenset[int] | None, Depends(if_match(TaskChanged))]
 
 
 def _instant(value: dt.datetime) -> dt.datetime:
