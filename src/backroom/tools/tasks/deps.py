@@ -4,6 +4,7 @@ and the list query."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Literal, cast
 
