@@ -8,6 +8,7 @@ several rounds. It is the quickest way to check that a change makes a route chea
     bench/run --keep-db --runs 1 --duration 1 --only health --workers 1 --no-big
     .venv/bin/python bench/inprocess.py /api/auth/me '/api/tasks?limit=20'
     .venv/bin/python bench/inprocess.py --profile /api/auth/me   # + cProfile, top 40
+    .venv/bin/python bench/inprocess.py 'POST /api/tasks'        # a write, with --body
 
 The figures include the test client's own work (about 0.1 ms per request) and are
 lower than under load (no contention), so compare them with each other, not with
@@ -24,13 +25,25 @@ import os
 import pstats
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 LAST_ENV = Path(__file__).resolve().parent / "results" / "last-env.json"
 
 
-async def measure(paths: list[str], requests: int, rounds: int, profile: bool) -> None:
+DEFAULT_BODY = '{"title": "Restock milk", "priority": "high", "tags": ["dairy", "urgent"]}'
+
+
+def _split(spec: str) -> tuple[str, str]:
+    """`/path` is a GET; `POST /path` names the method."""
+    method, _, path = spec.partition(" ")
+    return (method.upper(), path) if path else ("GET", spec)
+
+
+async def measure(
+    paths: list[str], requests: int, rounds: int, profile: bool, body: str = DEFAULT_BODY
+) -> None:
     from backroom.app import create_app
     from backroom.core.config import load_settings
 
@@ -40,20 +53,30 @@ async def measure(paths: list[str], requests: int, rounds: int, profile: bool) -
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            for path in paths:
+            for spec in paths:
+                method, path = _split(spec)
+                content = None if method == "GET" else body.encode()
+                send: dict[str, Any] = {
+                    "method": method,
+                    "url": path,
+                    "headers": headers,
+                    "content": content,
+                }
+                if content is not None:
+                    send["headers"] = {**headers, "Content-Type": "application/json"}
                 for _ in range(20):  # warm caches, pool and statement cache
-                    response = await client.get(path, headers=headers)
-                if response.status_code != 200:
-                    print(f"{path}: {response.status_code} {response.text[:200]}")
+                    response = await client.request(**send)
+                if response.status_code >= 300:
+                    print(f"{spec}: {response.status_code} {response.text[:200]}")
                     continue
                 best = float("inf")
                 for _ in range(rounds):
                     started = time.process_time()
                     for _ in range(requests):
-                        await client.get(path, headers=headers)
+                        await client.request(**send)
                     best = min(best, (time.process_time() - started) / requests)
-                print(f"{1000 * best:7.3f} ms CPU/request  GET {path}")
-                counts = await _count(client, path, headers, requests, profile=profile)
+                print(f"{1000 * best:7.3f} ms CPU/request  {method} {path}")
+                counts = await _count(client, send, requests, profile=profile)
                 print(
                     f"{'':22}{counts['calls']:.0f} Python calls, {counts['sends']:.1f} database "
                     f"round trips, {counts['hops']:.1f} thread-pool hops per request"
@@ -62,8 +85,7 @@ async def measure(paths: list[str], requests: int, rounds: int, profile: bool) -
 
 async def _count(
     client: httpx.AsyncClient,
-    path: str,
-    headers: dict[str, str],
+    send: dict[str, Any],
     requests: int,
     *,
     profile: bool,
@@ -85,7 +107,7 @@ async def _count(
     try:
         profiler.enable()
         for _ in range(requests):
-            await client.get(path, headers=headers)
+            await client.request(**send)
         profiler.disable()
     finally:
         anyio.to_thread.run_sync = original
@@ -120,14 +142,17 @@ def _package(filename: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", help="GET paths, e.g. /api/auth/me")
+    parser.add_argument(
+        "paths", nargs="+", help="GET paths (/api/auth/me) or 'METHOD /path' (POST /api/tasks)"
+    )
+    parser.add_argument("--body", default=DEFAULT_BODY, help="JSON body of non-GET requests")
     parser.add_argument("--requests", type=int, default=300, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; the best is kept")
     parser.add_argument("--profile", action="store_true", help="cProfile one more round")
     parser.add_argument("--env", type=Path, default=LAST_ENV, help="written by --keep-db")
     args = parser.parse_args()
     os.environ.update(json.loads(args.env.read_text()))
-    asyncio.run(measure(args.paths, args.requests, args.rounds, args.profile))
+    asyncio.run(measure(args.paths, args.requests, args.rounds, args.profile, args.body))
 
 
 if __name__ == "__main__":

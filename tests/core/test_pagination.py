@@ -88,10 +88,10 @@ def test_fingerprint_depends_on_every_part_and_their_order() -> None:
 # --- Parameters and links ---------------------------------------------------------------------
 
 
-def test_cursor_and_offset_together_are_refused() -> None:
+async def test_cursor_and_offset_together_are_refused() -> None:
     with pytest.raises(CursorWithOffset):
-        page_params(limit=10, offset=5, cursor="abc")
-    assert page_params(limit=10, offset=0, cursor="abc") == PageParams(10, 0, "abc")
+        await page_params(limit=10, offset=5, cursor="abc")
+    assert await page_params(limit=10, offset=0, cursor="abc") == PageParams(10, 0, "abc")
 
 
 def test_page_headers_keep_other_parameters_and_replace_paging_ones() -> None:

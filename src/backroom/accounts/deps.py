@@ -52,17 +52,18 @@ async def shutdown(app: FastAPI) -> None:
     await limiter.close()
 
 
-def get_settings_from_app(request: Request) -> Settings:
+# The per-app getters are `async` only so that FastAPI does not send them to a thread.
+async def get_settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_hasher(request: Request) -> SecretHasher:
+async def get_hasher(request: Request) -> SecretHasher:
     hasher: SecretHasher = request.app.state.secret_hasher
     return hasher
 
 
-def get_user_agent(request: Request) -> str | None:
+async def get_user_agent(request: Request) -> str | None:
     """Stored with refresh tokens so a user can tell their sessions apart."""
     return request.headers.get("user-agent", "")[:255] or None
 

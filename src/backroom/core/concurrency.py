@@ -12,7 +12,7 @@ and its service compares the row's version with the set (None: no precondition).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Header
@@ -40,10 +40,15 @@ def parse_if_match(value: str | None) -> frozenset[int] | None:
     return frozenset(versions)
 
 
-def if_match(stale: type[PreconditionFailed]) -> Callable[[str | None], frozenset[int] | None]:
-    """A dependency reading `If-Match`; an unreadable value is refused with `stale` (412)."""
+def if_match(
+    stale: type[PreconditionFailed],
+) -> Callable[[str | None], Awaitable[frozenset[int] | None]]:
+    """A dependency reading `If-Match`; an unreadable value is refused with `stale` (412).
 
-    def expected_versions(
+    It is `async` so FastAPI calls it on the event loop instead of in a worker thread.
+    """
+
+    async def expected_versions(
         if_match: Annotated[
             str | None,
             Header(

@@ -7,6 +7,7 @@ Secrets are never given a default that could reach production: in development
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from functools import lru_cache
@@ -21,6 +22,11 @@ Environment = Literal["development", "test", "production"]
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MIN_SECRET_LENGTH = 32
+
+
+def default_hash_concurrency() -> int:
+    """Half the cores (at least one): what Argon2 may take while reads keep the rest."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def parse_duration(value: object) -> int:
@@ -92,6 +98,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN: str = "10/minute"
     RATE_LIMIT_REGISTER: str = "5/minute"
     RATE_LIMIT_REFRESH: str = "30/minute"
+    # Argon2 hashes and verifies running at once per worker; more wait for a slot.
+    HASH_CONCURRENCY: int = Field(default_factory=default_hash_concurrency, ge=1)
 
     # Writes
     IDEMPOTENCY_TTL: int = Field(default=24 * 3600, ge=24 * 3600)

@@ -124,7 +124,7 @@ class Idempotency:
     Without the header both calls do nothing, so a router uses it unconditionally.
     """
 
-    def __init__(self, request: Request, session: SessionDep, key: IdempotencyKeyHeader = None):
+    def __init__(self, request: Request, session: AsyncSession, key: str | None = None) -> None:
         self.session = session
         self.key = key
         self.method = request.method
@@ -178,4 +178,11 @@ class Idempotency:
         await self.session.flush()
 
 
-IdempotencyDep = Annotated[Idempotency, Depends(Idempotency)]
+async def idempotency(
+    request: Request, session: SessionDep, key: IdempotencyKeyHeader = None
+) -> Idempotency:
+    """The dependency. A class given to `Depends` is built in a worker thread; this is not."""
+    return Idempotency(request, session, key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

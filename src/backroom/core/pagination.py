@@ -83,7 +83,7 @@ class PageParams:
     cursor: str | None = None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).")
     ] = DEFAULT_LIMIT,
@@ -99,7 +99,11 @@ def page_params(
         ),
     ] = None,
 ) -> PageParams:
-    """The `limit`, `offset` and `cursor` query parameters of a list endpoint."""
+    """The `limit`, `offset` and `cursor` query parameters of a list endpoint.
+
+    `async` though it awaits nothing: FastAPI runs a plain `def` dependency in a worker
+    thread, which costs more than the work (the same holds for the others on hot paths).
+    """
     if cursor is not None and offset:
         raise CursorWithOffset
     return PageParams(limit=limit, offset=offset, cursor=cursor)

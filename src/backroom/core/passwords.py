@@ -1,7 +1,9 @@
 """Argon2id hashing of passwords and PINs, off the event loop.
 
 Every hash and verify runs in a worker thread, so a burst of sign-ins never stalls
-other requests. PINs have only 10,000 values, so before hashing they are keyed with a
+other requests; at most `HASH_CONCURRENCY` of them run at once per worker (half the
+cores by default), so a burst of sign-ins queues for a slot instead of taking every
+core from the rest of the API. PINs have only 10,000 values, so before hashing they are keyed with a
 server-side pepper (HMAC-SHA256): a stolen database alone is not enough to test PINs.
 A sign-in for an unknown account is verified against a dummy hash, so it costs the
 same as one for a real account.
@@ -43,19 +45,21 @@ class SecretHasher:
         self._pepper = settings.pin_pepper.encode("utf-8")
         # Made once up front, so every later sign-in does exactly one verify.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        # AnyIO's default limiter would let 40 hashes (19 MiB and ~40 ms of CPU each) run.
+        self._slots = anyio.CapacityLimiter(settings.HASH_CONCURRENCY)
 
     def _peppered(self, pin: str) -> str:
         return hmac.new(self._pepper, pin.encode("utf-8"), hashlib.sha256).hexdigest()
 
     async def hash_password(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._slots)
 
     async def hash_pin(self, pin: str) -> str:
         return await self.hash_password(self._peppered(pin))
 
     async def verify_password(self, password: str, stored: str | None) -> Verified:
         """Check `password` against `stored`; with no stored hash, do the same work and fail."""
-        return await anyio.to_thread.run_sync(self._verify, password, stored)
+        return await anyio.to_thread.run_sync(self._verify, password, stored, limiter=self._slots)
 
     async def verify_pin(self, pin: str, stored: str | None) -> Verified:
         return await self.verify_password(self._peppered(pin), stored)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -66,9 +70,16 @@ def create_access_token(
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
-def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+def decode_access_token(
+    settings: Settings, token: str, *, header: Mapping[str, Any] | None = None
+) -> AccessClaims:
+    """Verify every part of `token` (signature, algorithm, issuer, exp, typ).
+
+    `header` is the token's own unverified header when the caller has already parsed it.
+    """
     try:
-        header = jwt.get_unverified_header(token)
+        if header is None:
+            header = jwt.get_unverified_header(token)
         if KEY_SELECTING_HEADERS & header.keys():
             raise InvalidToken("key-selecting header")
         claims = jwt.decode(
@@ -93,6 +104,40 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         jti=str(claims.get("jti", "")),
         sid=sid if isinstance(sid, str) else None,
     )
+
+
+class VerifiedTokens:
+    """A bounded, least-recently-used memory of access tokens that passed
+    `decode_access_token`, keyed by the whole token string.
+
+    A token string that verified once under the same key verifies again, except for its
+    expiry, which is checked on every hit; so a hit skips the JWT parsing and the HMAC
+    but never outlives `exp`. What a token cannot know (revocation, role) is not kept here.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._claims: OrderedDict[str, AccessClaims] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def get(self, token: str) -> AccessClaims | None:
+        claims = self._claims.get(token)
+        if claims is None:
+            return None
+        # PyJWT refuses a token once `exp <= now`; so does a hit.
+        if claims.exp <= time.time():
+            del self._claims[token]
+            return None
+        self._claims.move_to_end(token)
+        return claims
+
+    def put(self, token: str, claims: AccessClaims) -> None:
+        self._claims[token] = claims
+        self._claims.move_to_end(token)
+        while len(self._claims) > self._size:
+            self._claims.popitem(last=False)
 
 
 def new_refresh_token() -> str:

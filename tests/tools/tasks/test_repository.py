@@ -205,6 +205,32 @@ async def test_first_and_only_page_has_no_links(
     assert "link" not in response.headers
 
 
+async def test_total_count_is_exact_on_last_pages_past_the_end_and_by_cursor(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    alice: User,
+    bob: User,
+    as_alice: dict[str, str],
+) -> None:
+    await make_tasks(session, alice, [{"title": f"t{i}", "completed": i < 2} for i in range(5)])
+    await make_tasks(session, bob, [{"title": f"b{i}"} for i in range(3)])
+
+    async def total(**params: Any) -> str:
+        response = await client.get("/api/tasks", params=params, headers=as_alice)
+        assert response.status_code == 200, response.text
+        return response.headers["x-total-count"]
+
+    assert await total() == "5"  # the whole list on page 1
+    assert await total(limit=2, offset=4) == "5"  # the last page, one row
+    assert await total(limit=2, offset=9) == "5"  # past the end: no row to count from
+    assert await total(status="pending", limit=2, offset=2) == "3"
+    assert await total(status="completed", offset=2) == "2"
+    first = await client.get("/api/tasks", params={"limit": 3}, headers=as_alice)
+    last = await client.get(first.links["next"]["url"], headers=as_alice)
+    assert [task["title"] for task in last.json()] == ["t1", "t0"]
+    assert last.headers["x-total-count"] == "5"
+
+
 async def test_a_cursor_is_bound_to_its_query_and_cannot_be_edited(
     client: httpx.AsyncClient, session: AsyncSession, alice: User, as_alice: dict[str, str]
 ) -> None:

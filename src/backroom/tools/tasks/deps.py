@@ -109,7 +109,7 @@ def _iso_text(value: object) -> object:
 Instant = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_instant)]
 
 
-def task_list_query(
+async def task_list_query(
     *,
     status: Annotated[StatusParam, Query(description="`active` is `pending`.")] = "all",
     completed: Annotated[bool | None, Query(description="Alias of `status`.")] = None,

@@ -169,7 +169,22 @@ async def list_tasks(
     rows = window(
         fetched, limit=page.limit, cursor=cursor, key=lambda task: sort_values(task, query.sort)
     )
-    return TaskPage(rows, await repository.count_matching(owner_id, query))
+    total = _total_from_page(page, cursor, len(fetched))
+    if total is None:
+        total = await repository.count_matching(owner_id, query)
+    return TaskPage(rows, total)
+
+
+def _total_from_page(page: PageParams, cursor: Cursor | None, fetched: int) -> int | None:
+    """The match count when the page itself shows it, which saves the `count(*)`.
+
+    An offset page with no page after it holds the last matches: the total is the rows
+    skipped plus the rows fetched (if it fetched any, the skipped rows all existed).
+    A cursor page cannot tell how many rows lie before it.
+    """
+    if cursor is not None or fetched > page.limit or (page.offset and not fetched):
+        return None
+    return page.offset + fetched
 
 
 async def tag_counts(session: AsyncSession, owner_id: uuid.UUID) -> list[tuple[str, int]]:
