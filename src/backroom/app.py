@@ -60,6 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_database_error_handlers(app)
+    _install_middleware(app, settings)
+
+    app.include_router(health.router)
+    if settings.METRICS_ENABLED:
+        app.include_router(metrics.router)
+    app.include_router(api_router)
+    return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    """The HTTP edge, innermost first: body limit, CORS, request id and logs, proxy headers."""
     # Inside CORS, so that a browser can read the 413 problem too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(
@@ -73,9 +84,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BackroomMiddleware)
     # Outermost, so the client address is right before anything reads it.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
-
-    app.include_router(health.router)
-    if settings.METRICS_ENABLED:
-        app.include_router(metrics.router)
-    app.include_router(api_router)
-    return app
