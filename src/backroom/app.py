@@ -13,6 +13,7 @@ from backroom import __version__
 from backroom.accounts import deps as accounts_deps
 from backroom.api import api_router
 from backroom.core import health, metrics
+from backroom.core.clock import SystemClock
 from backroom.core.config import Settings, get_settings
 from backroom.core.db import Database, install_database_error_handlers
 from backroom.core.errors import install_error_handlers
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.clock = SystemClock()
     redis_probe = health.RedisProbe(settings.REDIS_URL) if settings.REDIS_URL else None
     # Readiness pings Redis through `redis_ping` (None: Redis is not configured).
     app.state.redis_ping = redis_probe

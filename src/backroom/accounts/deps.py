@@ -4,6 +4,7 @@ per-app objects the accounts routes use (hasher, rate limiter, auth-state cache)
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -14,6 +15,7 @@ from backroom.accounts.authentication import Authenticator, Principal
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken, UserNotFound
 from backroom.accounts.models import Role, User
 from backroom.accounts.service import admin_users
+from backroom.core.audit import Actor
 from backroom.core.config import Settings
 from backroom.core.db import Database, SessionDep
 from backroom.core.http import current_context
@@ -27,6 +29,9 @@ __all__ = [
     "Principal",
     "SettingsDep",
     "StaffUser",
+    "StoreAdmin",
+    "StoreCaller",
+    "StoreStaff",
     "get_principal",
     "install",
 ]
@@ -103,6 +108,48 @@ def require_role(role: Role) -> object:
 
 StaffUser = Annotated[Principal, require_role(Role.STAFF)]
 AdminUser = Annotated[Principal, require_role(Role.ADMIN)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCaller:
+    """A staff member or admin acting in their own store: the gate of every store tool.
+
+    `store_id` is never None here, so store repositories can filter by it without checks.
+    """
+
+    principal: Principal
+    store_id: uuid.UUID
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.principal.user_id
+
+    @property
+    def name(self) -> str:
+        return self.principal.name or ""
+
+    @property
+    def actor(self) -> Actor:
+        return self.principal.actor
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.has_role(Role.ADMIN)
+
+
+def require_store_role(role: Role) -> object:
+    """403 for a caller below `role` or without a store (a `user` account, e.g. Better Auth)."""
+
+    async def gate(principal: CurrentUser) -> StoreCaller:
+        if not principal.has_role(role) or principal.store_id is None:
+            raise InsufficientRole
+        return StoreCaller(principal=principal, store_id=principal.store_id)
+
+    return Depends(gate)
+
+
+StoreStaff = Annotated[StoreCaller, require_store_role(Role.STAFF)]
+StoreAdmin = Annotated[StoreCaller, require_store_role(Role.ADMIN)]
 
 login_limit = Depends(RateLimit("login", lambda s: s.RATE_LIMIT_LOGIN))
 register_limit = Depends(RateLimit("register", lambda s: s.RATE_LIMIT_REGISTER))

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     STORE_TIMEZONE: str = "America/Los_Angeles"
     RTDE_SESSION_MINUTES: int = Field(default=30, ge=1)
 
+    # Audit trail: None keeps every event forever.
+    AUDIT_RETENTION_DAYS: int | None = Field(default=None, ge=1)
+
     @field_validator("ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", mode="before")
     @classmethod
     def _duration(cls, value: object) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,23 @@ from backroom.accounts.models import Store
 from backroom.accounts.repository import StoreRepository
 from backroom.core import audit
 from backroom.core.audit import AuditAction
+
+StoreSetup = Callable[[AsyncSession, Store], Awaitable[None]]
+"""Gives a new store what a tool needs from day one (default milk types, name templates)."""
+
+_store_setups: list[StoreSetup] = []
+
+
+def register_store_setup(setup: StoreSetup) -> None:
+    """Called by each tool package on import; accounts never imports a tool."""
+    if setup not in _store_setups:
+        _store_setups.append(setup)
+
+
+async def set_up_store(session: AsyncSession, store: Store) -> None:
+    """Run every registered tool's set-up for `store`, in the caller's transaction."""
+    for setup in _store_setups:
+        await setup(session, store)
 
 
 def check_timezone(name: str) -> str:
@@ -43,6 +60,7 @@ async def create_store(session: AsyncSession, name: str, timezone: str) -> Store
         target_label=store.name,
         store_id=store.id,
     )
+    await set_up_store(session, store)
     return store
 
 

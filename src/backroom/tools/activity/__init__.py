@@ -1,0 +1,1 @@
+"""Reads the audit trail: the store and admin feeds, audit search and CSV export."""
