@@ -281,3 +281,36 @@ async def test_soft_delete_then_410_then_restore(
     assert (await pin_login(client, "DEL001", "3333")).status_code == 200
     # Tokens from before the deletion stay dead.
     assert (await client.get("/api/auth/me", headers=staff_headers)).status_code == 401
+
+
+async def test_names_are_1_to_100_characters_on_create_and_patch(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    headers: dict[str, str],
+    store: Store,
+    admin: User,
+) -> None:
+    too_long = "N" * 101
+    created = await client.post("/api/admin/users", json=_new(name=too_long), headers=headers)
+    assert created.status_code == 422
+    assert [error["field"] for error in created.json()["errors"]] == ["name"]
+    assert too_long not in created.text
+    staff = await make_user(
+        session, role=Role.STAFF, store=store, first_name="Kept", last_name="Name"
+    )
+    patched = await client.patch(
+        f"/api/admin/users/{staff.id}", json={"name": too_long}, headers=headers
+    )
+    assert patched.status_code == 422
+    assert too_long not in patched.text
+    listed = (await client.get("/api/admin/users", headers=headers)).json()["users"]
+    assert {user["name"] for user in listed} == {"Kept Name", admin.name}
+    longest = "N" * 100
+    renamed = await client.patch(
+        f"/api/admin/users/{staff.id}", json={"name": longest}, headers=headers
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["user"]["name"] == longest
+    created = await client.post("/api/admin/users", json=_new(name=longest), headers=headers)
+    assert created.status_code == 201
+    assert created.json()["user"]["name"] == longest

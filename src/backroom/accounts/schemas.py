@@ -73,11 +73,9 @@ PersonName = Annotated[
     Field(min_length=1, max_length=100, json_schema_extra={"pattern": NOT_BLANK}),
     AfterValidator(policy.check_name),
 ]
-DisplayName = Annotated[
-    str,
-    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK}),
-    AfterValidator(lambda value: policy.check_name(value, max_length=200)),
-]
+# The display name (`name`) obeys the same 1-100 characters as first and last names
+# (API.md), whoever sets it: the user, a staff sign-up or an admin.
+DisplayName = PersonName
 
 
 def one_of(*shapes: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
