@@ -11,15 +11,16 @@ from urllib.parse import parse_qs
 from backroom.accounts import policy
 from backroom.accounts.schemas import EMAIL_PATTERN, PARTNER_NUMBER_PATTERN
 from backroom.accounts.service.login import Credentials
-from backroom.core.errors import Unprocessable
+from backroom.core.errors import Unprocessable, UnsupportedMediaType
 
 MAX_FIELDS = 10
+FORM = "application/x-www-form-urlencoded"
 
 OPENAPI = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/x-www-form-urlencoded": {
+            FORM: {
                 "schema": {
                     "type": "object",
                     "required": ["username", "password"],
@@ -46,8 +47,15 @@ OPENAPI = {
 }
 
 
-def credentials(body: bytes) -> Credentials:
-    """Credentials from the form body; a secret that is no PIN simply fails to match."""
+def credentials(content_type: str | None, body: bytes) -> Credentials:
+    """Credentials from the form body; a secret that is no PIN simply fails to match.
+
+    A body of another type (JSON, most often) is 415, as documented: it is the wrong
+    endpoint or the wrong encoding, not a form with missing fields.
+    """
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if body and media_type != FORM:
+        raise UnsupportedMediaType(f"The request body must be a form (Content-Type: {FORM})")
     try:
         form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=MAX_FIELDS)
     except ValueError:  # more fields than any sign-in form has

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts import admin_router, oauth_form
@@ -51,9 +51,11 @@ from backroom.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from backroom.core.http import no_store
 from backroom.core.ratelimit import RateLimited
 
-public_router = APIRouter(prefix="/auth", tags=["auth"])
+# Every public route answers with tokens or a new account: never cached.
+public_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 router = APIRouter(tags=["auth"])
 router.include_router(admin_router.router)
 
@@ -176,7 +178,7 @@ async def issue_token(
     user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
-    credentials = oauth_form.credentials(await request.body())
+    credentials = oauth_form.credentials(request.headers.get("content-type"), await request.body())
     return await _sign_in(session, hasher, settings, credentials, user_agent)
 
 

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,6 +53,15 @@ _context: ContextVar[RequestContext | None] = ContextVar("backroom_request", def
 
 def current_context() -> RequestContext | None:
     return _context.get()
+
+
+async def no_store(response: Response) -> None:
+    """Route dependency: the answer carries a secret (a token), so no cache may keep it.
+
+    The middleware already marks requests that sent `Authorization`; sign-in and sign-up
+    send none, yet their answers hold the tokens.
+    """
+    response.headers["Cache-Control"] = "no-store"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
