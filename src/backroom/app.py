@@ -17,7 +17,11 @@ from backroom.core.clock import SystemClock
 from backroom.core.config import Settings, get_settings
 from backroom.core.db import Database, install_database_error_handlers
 from backroom.core.errors import install_error_handlers
-from backroom.core.http import BackroomMiddleware, BodyLimitMiddleware
+from backroom.core.http import (
+    BackroomMiddleware,
+    BodyLimitMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from backroom.core.logging import configure_logging
 
 CORS_HEADERS = [
@@ -72,9 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    """The HTTP edge, innermost first: body limit, CORS, request id and logs, proxy headers."""
-    # Inside CORS, so that a browser can read the 413 problem too.
+    """The HTTP edge, innermost first: body limit, 500s, CORS, request id and logs, proxies."""
+    # Inside CORS, so that a browser can read the 413 and 500 problems too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ORIGINS,
@@ -83,6 +88,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         allow_headers=CORS_HEADERS,
         expose_headers=["ETag", "Location", "Link", "X-Total-Count", "X-Request-ID", "Retry-After"],
     )
+    # Outside CORS, so that preflights (which CORS answers itself) get a request id.
     app.add_middleware(BackroomMiddleware)
     # Outermost, so the client address is right before anything reads it.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)

@@ -203,3 +203,36 @@ async def test_every_response_carries_a_request_id_and_security_headers(
         assert response.headers["x-request-id"]
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_a_500_carries_cors_headers_so_a_browser_can_read_it(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    @app.get("/test/crash")
+    async def crash() -> None:
+        raise RuntimeError("unexpected")
+
+    origin = settings.CORS_ORIGINS[0]
+    response = await client.get("/test/crash", headers={"Origin": origin})
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    request_id = response.headers["x-request-id"]
+    assert response.json()["request_id"] == request_id
+    assert response.json()["code"] == "internal_error"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_preflights_carry_a_request_id(client: httpx.AsyncClient, settings: Settings) -> None:
+    response = await client.options(
+        "/api/tasks",
+        headers={
+            "Origin": settings.CORS_ORIGINS[0],
+            "Access-Control-Request-Method": "POST",
+            "X-Request-ID": "preflight-1",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == settings.CORS_ORIGINS[0]
+    assert response.headers["x-request-id"] == "preflight-1"

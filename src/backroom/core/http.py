@@ -118,8 +118,9 @@ class BackroomMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception:
-            # Rendered here rather than by Starlette's outermost handler, so that a 500
-            # still carries the request id and security headers.
+            # A last resort: `UnexpectedErrorMiddleware`, further in, renders the 500s of
+            # the app. This one still gives the request id and security headers to an
+            # error of the middleware in between.
             if response_started:
                 raise
             error_logger.exception("unhandled error", extra={"request_id": request_id})
@@ -147,6 +148,38 @@ class BackroomMiddleware:
                 "client_ip": context.client_ip,
             },
         )
+
+
+class UnexpectedErrorMiddleware:
+    """A generic 500 problem for an exception no handler took, logged once with its traceback.
+
+    It sits inside CORS, so that the 500 carries the CORS headers and a browser can read
+    it (and its request id); `BackroomMiddleware` sits outside CORS, so that preflights,
+    which CORS answers itself, still get a request id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception:
+            if started:
+                raise  # too late for a problem document: the server drops the connection
+            request_id = scope.get("state", {}).get("request_id")
+            error_logger.exception("unhandled error", extra={"request_id": request_id})
+            await internal_error_response(request_id)(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:
