@@ -14,10 +14,11 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.deps import Principal, get_principal
+from backroom.accounts.models import Role
 from backroom.app import CORS_HEADERS
 from backroom.core.config import Settings
 from backroom.core.logging import JSONFormatter
-from tests.factories import auth_headers, make_user
+from tests.factories import auth_headers, make_store, make_user
 
 TRUSTED_PROXY = "127.0.0.1"
 UNTRUSTED_PEER = "198.51.100.2"
@@ -236,3 +237,49 @@ async def test_preflights_carry_a_request_id(client: httpx.AsyncClient, settings
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == settings.CORS_ORIGINS[0]
     assert response.headers["x-request-id"] == "preflight-1"
+
+
+async def test_json_bodies_name_their_charset_on_every_json_route(
+    client: httpx.AsyncClient, settings: Settings, session: AsyncSession
+) -> None:
+    store = await make_store(session)
+    admin = await make_user(session, role=Role.ADMIN, store=store)
+    user = await make_user(
+        session, email="ann@example.com", password="correct horse battery", settings=settings
+    )
+    mine, theirs = auth_headers(settings, user), auth_headers(settings, admin)
+    created = await client.post(
+        "/api/tasks", json={"title": "Count milk"}, headers={**mine, "Idempotency-Key": "k-1"}
+    )
+    replayed = await client.post(
+        "/api/tasks", json={"title": "Count milk"}, headers={**mine, "Idempotency-Key": "k-1"}
+    )
+    task_id = created.json()["id"]
+    answers = [
+        created,
+        replayed,
+        await client.get("/health"),
+        await client.get("/health/ready"),
+        await client.get("/api/tasks", headers=mine),
+        await client.get(f"/api/tasks/{task_id}", headers=mine),
+        await client.get(f"/api/{user.id}/tasks/{task_id}", headers=mine),
+        await client.get("/api/auth/me", headers=mine),
+        await client.post(
+            "/api/auth/login",
+            json={"email": "ann@example.com", "password": "correct horse battery"},
+        ),
+        await client.get("/api/admin/users", headers=theirs),
+        await client.post(
+            "/api/admin/users",
+            json={"partner_number": "NEW001", "name": "Rita Lee", "pin": "8642"},
+            headers=theirs,
+        ),
+    ]
+    for response in answers:
+        assert response.status_code in {200, 201}, (response.request.url, response.text)
+        assert response.headers["content-type"] == "application/json; charset=utf-8", (
+            response.request.url
+        )
+    missing = await client.get("/api/tasks/999999", headers=mine)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"

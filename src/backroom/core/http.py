@@ -27,6 +27,8 @@ error_logger = logging.getLogger("backroom.errors")
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+JSON_UTF8 = "application/json; charset=utf-8"
+
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -113,6 +115,9 @@ class BackroomMiddleware:
                     headers.setdefault(key.decode(), value.decode())
                 if _header(scope, b"authorization") is not None:
                     headers.setdefault("cache-control", "no-store")
+                if headers.get("content-type") == "application/json":
+                    # API.md promises the charset; FastAPI and Starlette leave it out.
+                    headers["content-type"] = JSON_UTF8
             await send(message)
 
         try:
