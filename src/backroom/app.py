@@ -16,6 +16,7 @@ from backroom.core import health, metrics
 from backroom.core.clock import SystemClock
 from backroom.core.config import Settings, get_settings
 from backroom.core.db import Database, install_database_error_handlers
+from backroom.core.docs import install_docs
 from backroom.core.errors import install_error_handlers
 from backroom.core.http import (
     BackroomMiddleware,
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Accounts, to-do tasks and store tools for the people who run a store.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_database_error_handlers(app)
     _install_middleware(app, settings)
 
+    install_docs(app)
     app.include_router(health.router)
     if settings.METRICS_ENABLED:
         app.include_router(metrics.router)
