@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from backroom.core.config import Settings
 from backroom.core.metrics import MULTIPROC_ENV
+from tests.factories import auth_headers, make_user
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -19,6 +24,14 @@ def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def label_sets(text: str) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (sample.name, sample.labels)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
 
 
 def requests_total(text: str, **labels: str) -> float:
@@ -97,3 +110,62 @@ def test_samples_of_several_workers_add_up(tmp_path: Path) -> None:
     text = outputs[1]
     assert samples(text)[("backroom_login_failures_total", frozenset({("method", "pin")}))] == 6
     assert requests_total(text, method="GET", route="/health", status="2xx") == 2
+
+
+async def test_routes_are_labelled_with_their_full_template_whatever_the_answer(
+    client: httpx.AsyncClient, settings: Settings, session: AsyncSession
+) -> None:
+    user = await make_user(session)
+    headers = auth_headers(settings, user)
+    task_id = (
+        await client.post("/api/tasks", json={"title": "Face the shelf"}, headers=headers)
+    ).json()["id"]
+    before = (await client.get("/metrics")).text
+    assert (await client.get(f"/api/tasks/{task_id}", headers=headers)).status_code == 200
+    assert (await client.get("/api/tasks/999999", headers=headers)).status_code == 404
+    assert (await client.get("/api/tasks/not-a-number", headers=headers)).status_code == 404
+    assert (await client.get(f"/api/tasks/{task_id}")).status_code == 401
+    assert (await client.post(f"/api/tasks/{task_id}", headers=headers)).status_code == 405
+    assert (await client.get(f"/api/{user.id}/tasks/{task_id}", headers=headers)).status_code == 200
+    assert (
+        await client.get(f"/api/{uuid.uuid4()}/tasks/{task_id}", headers=headers)
+    ).status_code == 403
+    assert (await client.get("/api/no/such/route/at/all", headers=headers)).status_code == 404
+    text = (await client.get("/metrics")).text
+
+    def counted(**labels: str) -> float:
+        return requests_total(text, **labels) - requests_total(before, **labels)
+
+    one = "/api/tasks/{task_id}"
+    assert counted(method="GET", route=one, status="2xx") == 1
+    assert counted(method="GET", route=one, status="4xx") == 3
+    assert counted(method="POST", route=one, status="4xx") == 1
+    by_user = "/api/{user_id}/tasks/{task_id}"
+    assert counted(method="GET", route=by_user, status="2xx") == 1
+    assert counted(method="GET", route=by_user, status="4xx") == 1
+    assert counted(method="GET", route="<unmatched>", status="4xx") == 1
+    assert 'route="/tasks/{task_id}"' not in text
+    assert str(task_id) not in {labels.get("route") for _name, labels in label_sets(text)}
+    assert str(user.id) not in text
+
+
+async def test_the_access_log_names_the_full_template(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    session: AsyncSession,
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    user = await make_user(session)
+    await client.get("/api/tasks/12345", headers=auth_headers(settings, user))
+    [record] = [record for record in logs.records if record.name == "backroom.access"]
+    assert record.__dict__["route"] == "/api/tasks/{task_id}"
+    assert record.getMessage().startswith("GET /api/tasks/{task_id} 404 ")
+    assert "12345" not in record.getMessage()
+
+
+async def test_static_documentation_assets_share_one_label(client: httpx.AsyncClient) -> None:
+    await client.get("/docs/assets/swagger-ui.css")
+    await client.get("/docs/assets/swagger-ui-bundle.js")
+    text = (await client.get("/metrics")).text
+    assert requests_total(text, method="GET", route="/docs/assets/{path}", status="2xx") >= 2
+    assert "swagger-ui.css" not in text

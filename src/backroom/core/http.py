@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backroom.core import metrics
 from backroom.core.errors import PayloadTooLarge, internal_error_response, problem_response
+from backroom.core.route_templates import RouteTemplates
 
 access_logger = logging.getLogger("backroom.access")
 error_logger = logging.getLogger("backroom.errors")
@@ -73,22 +74,38 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _route_template(scope: Scope, status: int) -> str:
-    """The route template, never the raw path: ids stay out of logs and metric labels.
+UNMATCHED = "<unmatched>"
 
-    FastAPI records the route only for its API routes; the few plain routes (the docs
-    pages, /openapi.json) are fixed paths, so a success without a route is one of them.
-    Anything else unmatched shares one label.
-    """
-    template = getattr(scope.get("route"), "path", None)
-    if template:
-        return str(template)
-    return str(scope["path"]) if 200 <= status < 300 else "<unmatched>"
+
+def _app_path(scope: Scope) -> str:
+    """The path below the root the app is served under (as its routes see it)."""
+    path = str(scope["path"])
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class BackroomMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._templates: RouteTemplates | None = None
+
+    def _route_template(self, scope: Scope, path: str) -> str:
+        """The full route template, never the raw path: ids stay out of logs and labels.
+
+        The index is built on first use and again when routes were added since.
+        """
+        routes = getattr(scope.get("app"), "routes", None)
+        if routes is None:
+            return UNMATCHED
+        templates = self._templates
+        route = scope.get("route")
+        if (
+            templates is None
+            or templates.count != len(routes)
+            or (route is not None and not templates.knows(route))
+        ):
+            templates = self._templates = RouteTemplates(routes)
+        return templates.template(scope, path) or UNMATCHED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,6 +117,7 @@ class BackroomMiddleware:
         context = RequestContext(request_id=request_id, client_ip=client[0] if client else None)
         token = _context.set(context)
         scope.setdefault("state", {})["request_id"] = request_id
+        path = _app_path(scope)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -132,10 +150,12 @@ class BackroomMiddleware:
             await internal_error_response(request_id)(scope, receive, send_wrapper)
         finally:
             _context.reset(token)
-            self._finish(scope, status, time.perf_counter() - started, context)
+            self._finish(scope, path, status, time.perf_counter() - started, context)
 
-    def _finish(self, scope: Scope, status: int, seconds: float, context: RequestContext) -> None:
-        template = _route_template(scope, status)
+    def _finish(
+        self, scope: Scope, path: str, status: int, seconds: float, context: RequestContext
+    ) -> None:
+        template = self._route_template(scope, path)
         metrics.observe_request(scope["method"], template, status, seconds)
         access_logger.info(
             "%s %s %s %.1fms",
