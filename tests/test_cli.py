@@ -220,13 +220,11 @@ def test_serve_prepares_an_empty_metrics_directory(
     stale = tmp_path / "counter_999.db"
     stale.write_bytes(b"old")
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
-    assert prepare_metrics_dir() == tmp_path
+    assert prepare_metrics_dir(tmp_path / "data") == tmp_path
     assert not stale.exists()
     monkeypatch.delenv(METRICS_DIR_ENV)
-    fresh = prepare_metrics_dir()
-    try:
-        assert os.environ[METRICS_DIR_ENV] == str(fresh)
-        assert fresh.is_dir()
-        assert not list(fresh.iterdir())
-    finally:
-        fresh.rmdir()
+    fresh = prepare_metrics_dir(tmp_path / "data")
+    assert fresh == tmp_path / "data" / "metrics"
+    assert os.environ[METRICS_DIR_ENV] == str(fresh)
+    assert fresh.is_dir()
+    assert not list(fresh.iterdir())

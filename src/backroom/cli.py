@@ -8,14 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
+import signal
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
 from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
+
+UVICORN_FIXED: dict[str, Any] = {
+    "proxy_headers": False,  # the app applies FORWARDED_ALLOW_IPS itself
+    "server_header": False,
+    "access_log": False,  # the app writes its own access log
+    "timeout_graceful_shutdown": 20,
+}
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and upkeep.", no_args_is_help=True)
@@ -38,23 +46,41 @@ def _settings() -> Settings:
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def prepare_metrics_dir() -> Path:
-    """Point every worker at one empty samples directory (a new one unless configured).
+def prepare_metrics_dir(data_dir: Path) -> Path:
+    """Point every worker at one empty samples folder: the configured one, else `DATA_DIR/metrics`.
 
-    Runs before prometheus_client is imported: it decides on import whether samples
-    go to this directory.
+    Runs before the workers start: prometheus_client decides on import whether samples
+    go to this folder. Samples of a previous run would be added to this one's.
     """
     configured = os.environ.get(METRICS_DIR_ENV)
-    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="backroom-metrics-"))
+    path = (Path(configured) if configured else data_dir / "metrics").resolve()
     path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        stale.unlink()
+    clear_metrics_dir(path)
     os.environ[METRICS_DIR_ENV] = str(path)
     return path
 
 
+def clear_metrics_dir(path: Path) -> None:
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM end `serve` through its `finally` (exit 0) rather than kill it.
+
+    Uvicorn shuts down gracefully on SIGTERM, then raises the signal again to run the
+    handler it found, which by default kills the process before it can clean up.
+    """
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 @app.command()
 def serve(
+    *,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
@@ -64,11 +90,13 @@ def serve(
     """Serve the API with uvicorn (migrating the database to head first)."""
     settings = _settings()
     separate_workers = reload or workers > 1
+    metrics_dir = None
     if os.environ.get(METRICS_DIR_ENV) or (workers > 1 and not reload):
-        prepare_metrics_dir()  # /metrics then adds up every worker's samples
+        metrics_dir = prepare_metrics_dir(settings.DATA_DIR)  # /metrics adds up every worker
 
     import uvicorn
 
+    from backroom.core.logging import log_line, uvicorn_log_config
     from backroom.core.metrics import process_stopped
     from backroom.core.migrations import upgrade
 
@@ -76,23 +104,27 @@ def serve(
         upgrade(settings.DATABASE_URL)
     if separate_workers:
         process_stopped()  # this supervising process serves no request: it must not count
-    typer.echo(f"Backroom on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    docs = f"http://{host}:{port}/docs"
+    typer.echo(log_line(settings, f"Backroom on http://{host}:{port}  (API docs: {docs})"))
     hint = asyncio.run(accounts_cli.first_admin_hint(settings)) if migrate else None
     if hint:
-        typer.echo(hint)
-    uvicorn.run(
-        "backroom.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself
-        server_header=False,
-        access_log=False,  # the app writes its own access log
-        log_level=settings.LOG_LEVEL.lower(),
-        timeout_graceful_shutdown=20,
-    )
+        typer.echo(log_line(settings, hint))
+    _stop_on_sigterm()
+    try:
+        uvicorn.run(
+            "backroom.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            log_config=uvicorn_log_config(settings),
+            log_level=settings.LOG_LEVEL.lower(),
+            **UVICORN_FIXED,
+        )
+    finally:
+        if metrics_dir is not None:
+            clear_metrics_dir(metrics_dir)  # a stopped server's samples count no more
 
 
 @db_app.command("upgrade")
