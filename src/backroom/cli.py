@@ -18,6 +18,11 @@ import typer
 from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
 
+# Uvicorn's defaults are 5 s and 2048. Keep-alive must outlast the idle timeout of the
+# proxies and clients that reuse connections (60 s for most load balancers): whoever
+# closes an idle connection first races a request sent on it (docs/OPERATIONS.md).
+KEEP_ALIVE_SECONDS = 75
+BACKLOG = 2048
 UVICORN_FIXED: dict[str, Any] = {
     "proxy_headers": False,  # the app applies FORWARDED_ALLOW_IPS itself
     "server_header": False,
@@ -86,6 +91,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     migrate: Annotated[bool, typer.Option(help="Bring the database to head first.")] = True,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = KEEP_ALIVE_SECONDS,
+    backlog: Annotated[
+        int, typer.Option(min=1, help="Connections the kernel queues before they are accepted.")
+    ] = BACKLOG,
+    limit_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Connections and requests at once per worker; more get 503."),
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn (migrating the database to head first)."""
     settings = _settings()
@@ -120,6 +135,9 @@ def serve(
             reload=reload,
             log_config=uvicorn_log_config(settings),
             log_level=settings.LOG_LEVEL.lower(),
+            timeout_keep_alive=timeout_keep_alive,
+            backlog=backlog,
+            limit_concurrency=limit_concurrency,
             **UVICORN_FIXED,
         )
     finally:
