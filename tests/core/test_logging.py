@@ -47,3 +47,23 @@ def test_json_lines_carry_the_extra_fields_and_the_traceback_on_one_line() -> No
 def test_text_lines_end_with_the_request_id() -> None:
     record = logging.makeLogRecord({"msg": "GET /health 200 1.0ms", "request_id": "req-2"})
     assert TextFormatter("%(message)s").format(record) == "GET /health 200 1.0ms [req-2]"
+
+
+def test_uvicorns_logger_shares_the_format_and_its_access_log_stays_off(
+    database_url: str, data_dir: Path
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    access_handlers = list(access.handlers)
+    configure_logging(make_settings(database_url, data_dir, LOG_FORMAT="json"))
+    [handler] = logging.getLogger("uvicorn").handlers
+    assert type(handler.formatter) is JSONFormatter
+    assert logging.getLogger("uvicorn").propagate is False
+    # Uvicorn writes its access log whenever that logger has a handler.
+    assert access.handlers == access_handlers
+
+
+def test_uvicorn_colour_codes_stay_out_of_json_lines() -> None:
+    record = logging.makeLogRecord(
+        {"msg": "Started server process [1]", "color_message": "Started \x1b[36m1\x1b[0m"}
+    )
+    assert "color_message" not in json.loads(JSONFormatter().format(record))
