@@ -11,6 +11,8 @@ from backroom.accounts import admin_router, oauth_form
 from backroom.accounts.deps import (
     CurrentUser,
     HasherDep,
+    LimiterDep,
+    Principal,
     SettingsDep,
     UserAgent,
     login_limit,
@@ -44,6 +46,7 @@ from backroom.accounts.schemas import (
 from backroom.accounts.service import login, profile, registration, tokens
 from backroom.accounts.service.login import Credentials
 from backroom.accounts.service.tokens import IssuedTokens
+from backroom.core.config import Settings
 from backroom.core.db import SessionDep, utcnow
 from backroom.core.errors import (
     BadRequest,
@@ -51,7 +54,8 @@ from backroom.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
-from backroom.core.ratelimit import RateLimited
+from backroom.core.passwords import Verified
+from backroom.core.ratelimit import RateLimited, RateLimiter
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(tags=["auth"])
@@ -131,35 +135,55 @@ async def signup(
     return UserMessage(message="Account created", user=UserRead.of(user))
 
 
+# Failed sign-ins per email or partner number, from any address (RATE_LIMIT_FAILED_SIGN_IN).
+_FAILED_SIGN_INS = "failed-sign-in"
+
+
 async def _sign_in(
     session: AsyncSession,
+    *,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: RateLimiter,
     credentials: Credentials,
     user_agent: str | None,
 ) -> TokenResponse:
-    attempt = await login.begin(session, settings, credentials, utcnow())
+    """Check a sign-in in three steps (see `login`); one 401 body for every failure."""
+    rate = settings.RATE_LIMIT_FAILED_SIGN_IN
+    await limiter.check(_FAILED_SIGN_INS, rate, credentials.identifier)
+    began = utcnow()
+    attempt = await login.begin(session, settings, credentials, began)
     await session.commit()  # count the attempt, and hash outside any transaction
     verified = await login.check(hasher, attempt)
-    now = utcnow()
-    user = await login.finish(session, settings, attempt, verified, now)
+    user = await login.finish(session, settings, attempt, verified, utcnow())
     if user is None:
+        await limiter.count(_FAILED_SIGN_INS, rate, credentials.identifier)
         await _refuse(session, InvalidCredentials())
-    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    # Dated when the attempt began: a revocation that landed meanwhile covers them too.
+    issued = await tokens.issue_tokens(session, settings, user, began, user_agent=user_agent)
     return _token_response(issued)
 
 
 @public_router.post("/login", dependencies=[login_limit], responses=_SIGN_IN_ERRORS)
 async def login_user(
     body: LoginRequest,
+    *,
     session: SessionDep,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: LimiterDep,
     user_agent: UserAgent,
 ) -> TokenResponse:
     """Sign in with `{email, password}` or `{partner_number, pin}`."""
     credentials = Credentials(*body.parts())
-    return await _sign_in(session, hasher, settings, credentials, user_agent)
+    return await _sign_in(
+        session,
+        hasher=hasher,
+        settings=settings,
+        limiter=limiter,
+        credentials=credentials,
+        user_agent=user_agent,
+    )
 
 
 @public_router.post(
@@ -170,14 +194,23 @@ async def login_user(
 )
 async def issue_token(
     request: Request,
+    *,
     session: SessionDep,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: LimiterDep,
     user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
     credentials = oauth_form.credentials(await request.body())
-    return await _sign_in(session, hasher, settings, credentials, user_agent)
+    return await _sign_in(
+        session,
+        hasher=hasher,
+        settings=settings,
+        limiter=limiter,
+        credentials=credentials,
+        user_agent=user_agent,
+    )
 
 
 @public_router.post(
@@ -244,11 +277,31 @@ _SECRET_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
     "/auth/change-password", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
 )
 async def change_password(
-    body: ChangePassword, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+    body: ChangePassword,
+    principal: CurrentUser,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
 ) -> Response:
-    """Set a new password; the caller's other sessions end."""
-    await profile.change_password(
-        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    """Set a new password; the caller's other sessions end.
+
+    A wrong current password counts as a failed sign-in: five in a row lock the account
+    and end every session of it.
+    """
+    now = utcnow()
+    attempt = await profile.begin_password_change(session, settings, principal.user_id, body, now)
+    await session.commit()  # count the attempt, and hash outside any transaction
+    verified = await login.check(hasher, attempt)
+    new_hash = None
+    if attempt.checkable and verified.ok:
+        new_hash = await hasher.hash_password(body.new_password)
+    await _finish_change(
+        session,
+        settings,
+        principal=principal,
+        attempt=attempt,
+        verified=verified,
+        new_hash=new_hash,
     )
     return Response(status_code=204)
 
@@ -257,10 +310,52 @@ async def change_password(
     "/auth/change-pin", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
 )
 async def change_pin(
-    body: ChangePin, principal: CurrentUser, session: SessionDep, hasher: HasherDep
+    body: ChangePin,
+    principal: CurrentUser,
+    session: SessionDep,
+    hasher: HasherDep,
+    settings: SettingsDep,
 ) -> Response:
-    """Set a new 4-digit PIN; the caller's other sessions end."""
-    await profile.change_pin(
-        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
+    """Set a new 4-digit PIN; the caller's other sessions end.
+
+    A wrong current PIN counts as a failed sign-in: five in a row lock the account and
+    end every session of it.
+    """
+    now = utcnow()
+    attempt = await profile.begin_pin_change(session, settings, principal.user_id, body, now)
+    await session.commit()
+    verified = await login.check(hasher, attempt)
+    new_hash = None
+    if attempt.checkable and verified.ok:
+        new_hash = await hasher.hash_pin(body.new_pin)
+    await _finish_change(
+        session,
+        settings,
+        principal=principal,
+        attempt=attempt,
+        verified=verified,
+        new_hash=new_hash,
     )
     return Response(status_code=204)
+
+
+async def _finish_change(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    principal: Principal,
+    attempt: login.Attempt,
+    verified: Verified,
+    new_hash: str | None,
+) -> None:
+    changed = await profile.finish_change(
+        session,
+        settings,
+        attempt,
+        verified,
+        new_hash,
+        keep_session=principal.session_id,
+        now=utcnow(),
+    )
+    if not changed:
+        await _refuse(session, WrongCurrentSecret())
