@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 
 import httpx
 import pytest
@@ -17,7 +16,13 @@ from backroom.core.audit import AuditEvent
 from backroom.core.config import Settings
 from backroom.core.db import utcnow
 from backroom.core.passwords import SecretHasher
-from tests.accounts.conftest import CountingArgon2, bearer, password_login, pin_login
+from tests.accounts.conftest import (
+    CountingArgon2,
+    GatedArgon2,
+    bearer,
+    password_login,
+    pin_login,
+)
 from tests.factories import auth_headers, make_user
 
 PASSWORD = "correct horse battery"
@@ -286,20 +291,6 @@ async def test_sign_in_success_and_failure_are_audited(
     assert [e.action for e in events] == ["auth.login.failed", "auth.login.succeeded"]
     assert all(e.store_id == user.store_id for e in events)
     assert all(PIN not in str(e.details) and "0000" not in str(e.details) for e in events)
-
-
-class GatedArgon2(CountingArgon2):
-    """Holds every verify until the test opens the gate."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.entered = threading.Event()
-        self.gate = threading.Event()
-
-    def verify(self, password: str | bytes, hash: str | bytes) -> bool:  # noqa: A002
-        self.entered.set()
-        self.gate.wait(timeout=10)
-        return super().verify(password, hash)
 
 
 @pytest.mark.parametrize(
