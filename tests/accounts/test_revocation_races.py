@@ -181,3 +181,33 @@ async def test_the_password_changer_keeps_its_session_through_refresh(
     assert renewed.status_code == 200
     me = await client.get("/api/auth/me", headers=bearer(renewed.json()["access_token"]))
     assert me.status_code == 200
+
+
+async def test_a_pin_change_overlapping_a_pin_reset_loses_to_it(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, settings: Settings
+) -> None:
+    store = await make_store(session)
+    admin = await make_user(session, role=Role.ADMIN, store=store)
+    staff = await make_user(
+        session, role=Role.STAFF, store=store, partner_number="RACE03", pin=PIN, settings=settings
+    )
+    tokens = (await pin_login(client, "RACE03", PIN)).json()
+    gated = install_gated_hasher(app, settings)
+    changing = asyncio.create_task(
+        client.post(
+            "/api/auth/change-pin",
+            json={"current_pin": PIN, "new_pin": "1111"},
+            headers=bearer(tokens["access_token"]),
+        )
+    )
+    try:
+        assert await asyncio.to_thread(gated.entered.wait, 5)
+        await _reset_pin(client, auth_headers(settings, admin), staff, tokens)
+    finally:
+        gated.gate.set()
+    changed = await changing
+    assert changed.status_code == 401
+    assert changed.json()["code"] == "wrong_current_secret"
+    # The admin's PIN stands; the one the caller tried to set does not.
+    assert (await pin_login(client, "RACE03", "1111")).status_code == 401
+    assert (await pin_login(client, "RACE03", "9753")).status_code == 200
