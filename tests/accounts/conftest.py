@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -28,6 +29,39 @@ class CountingArgon2(Argon2Hasher):
     def verify(self, password: str | bytes, hash: str | bytes) -> bool:  # noqa: A002
         self.verifies += 1
         return super().verify(password, hash)
+
+
+class GatedArgon2(CountingArgon2):
+    """Holds the first verify until the test opens the gate; later verifies pass.
+
+    The product runs every verify in a worker thread with no transaction open: this
+    is where a sign-in waits while another request (a PIN reset, a logout-all) lands.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self._held = False
+        self._lock = threading.Lock()
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:  # noqa: A002
+        with self._lock:
+            hold, self._held = not self._held, True
+        if hold:
+            self.entered.set()
+            self.gate.wait(timeout=10)
+        return super().verify(password, hash)
+
+
+def install_gated_hasher(app: FastAPI, settings: Settings) -> GatedArgon2:
+    gated = GatedArgon2(
+        time_cost=settings.ARGON2_TIME_COST,
+        memory_cost=settings.ARGON2_MEMORY_KIB,
+        parallelism=settings.ARGON2_PARALLELISM,
+    )
+    app.state.secret_hasher = SecretHasher(settings, gated)
+    return gated
 
 
 @pytest.fixture

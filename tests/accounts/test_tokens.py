@@ -71,12 +71,36 @@ async def test_reusing_a_rotated_token_revokes_the_whole_family(
 
 
 async def test_two_concurrent_refreshes_with_one_token_exactly_one_wins(
-    client: httpx.AsyncClient, signed_in: dict[str, str]
+    client: httpx.AsyncClient, session: AsyncSession, signed_in: dict[str, str]
 ) -> None:
+    """Two tabs refreshing at once: one wins, and the winner stays signed in (on SQLite the
+    losers used to read the rotated token as a replay and revoke the winner's family)."""
     results = await asyncio.gather(
         *(_refresh(client, signed_in["refresh_token"]) for _ in range(4))
     )
     assert sorted(r.status_code for r in results) == [200, 401, 401, 401]
+    winner = next(r.json() for r in results if r.status_code == 200)
+    losers = [r.json() for r in results if r.status_code == 401]
+    assert {body["code"] for body in losers} == {"invalid_refresh_token"}
+    # The winner's pair works: its access token, and its refresh token (once).
+    me = await client.get("/api/auth/me", headers=bearer(winner["access_token"]))
+    assert me.status_code == 200
+    renewed = await _refresh(client, winner["refresh_token"])
+    assert renewed.status_code == 200
+    family = (await session.execute(select(RefreshToken))).scalars().all()
+    await session.commit()
+    assert [row.revoked_at for row in family] == [None, None, None]
+    actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    await session.commit()
+    assert "auth.refresh.reused" not in actions
+
+    # After the race, the original token coming back is a replay: the family dies.
+    replay = await _refresh(client, signed_in["refresh_token"])
+    assert replay.status_code == 401
+    assert (await _refresh(client, renewed.json()["refresh_token"])).status_code == 401
+    actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    await session.commit()
+    assert actions.count("auth.refresh.reused") == 1
 
 
 async def test_expired_refresh_token_is_401(

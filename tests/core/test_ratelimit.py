@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 
 from backroom.core.config import Settings
 from backroom.core.errors import TooManyRequests
-from backroom.core.ratelimit import RateLimiter
+from backroom.core.ratelimit import RateLimiter, client_key
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -30,8 +31,13 @@ def _client(app: FastAPI, ip: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
+_numbers = itertools.count(1)
+
+
 def _login_body() -> dict[str, str]:
-    return {"partner_number": "NOBODY1", "pin": "1234"}
+    """A sign-in of a new unknown account each time: only the per-IP limit can bite
+    (failed sign-ins per account have a limit of their own)."""
+    return {"partner_number": f"NOBODY{next(_numbers)}", "pin": "1234"}
 
 
 def _assert_limited(response: httpx.Response) -> None:
@@ -150,3 +156,34 @@ async def test_redis_url_switches_the_app_to_redis_and_readiness_reports_it(
         async with _client(application, "10.4.4.4") as http:
             ready = await http.get("/health/ready")
         assert ready.json()["redis"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("testclient", "testclient"),
+        (None, "-"),
+    ],
+)
+def test_ipv4_is_counted_per_address_and_ipv6_per_64(address: str | None, key: str) -> None:
+    assert client_key(address) == key
+
+
+async def test_ipv6_clients_of_one_64_share_one_sign_in_budget(app: FastAPI) -> None:
+    async with (
+        _client(app, "2001:db8:1:2::1") as first,
+        _client(app, "2001:db8:1:2:aaaa:bbbb:cccc:dddd") as same_64,
+        _client(app, "2001:db8:1:3::1") as next_64,
+    ):
+        for _ in range(5):
+            assert (await first.post("/api/auth/login", json=_login_body())).status_code == 401
+            assert (await same_64.post("/api/auth/login", json=_login_body())).status_code == 401
+        _assert_limited(await first.post("/api/auth/login", json=_login_body()))
+        _assert_limited(await same_64.post("/api/auth/login", json=_login_body()))
+        assert (await next_64.post("/api/auth/login", json=_login_body())).status_code == 401

@@ -10,6 +10,7 @@ worker that made the change drops its entry at once.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -41,6 +42,21 @@ class AuthState:
         if not self.allowed:
             return False
         return self.tokens_valid_after is None or issued_at >= self.tokens_valid_after
+
+    def accepts_external(self, issued_at: float | None) -> bool:
+        """The same for a Better Auth token, whose `iat` (if any) is in whole seconds.
+
+        Once the user has revoked their sessions, a token that does not say when it was
+        issued is refused, and one issued in the revocation's second is accepted (it may
+        have been minted just after it: the second is all the token can tell).
+        """
+        if not self.allowed:
+            return False
+        if self.tokens_valid_after is None:
+            return True
+        return issued_at is not None and math.floor(issued_at) >= math.floor(
+            self.tokens_valid_after
+        )
 
     @classmethod
     def of(cls, user: User) -> AuthState:

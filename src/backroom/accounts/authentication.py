@@ -119,7 +119,7 @@ class Authenticator:
                 self._external_ids.clear()
             self._external_ids[identity.subject] = user_id
         state = await self.cache.get(user_id)
-        if state is None or not state.accepts(issued_at if issued_at is not None else float("inf")):
+        if state is None or not state.accepts_external(issued_at):
             raise InvalidToken("revoked")
         return Principal(
             user_id=user_id,

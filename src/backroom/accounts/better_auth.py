@@ -3,7 +3,8 @@
 Two kinds: HS256 tokens signed with `BETTER_AUTH_SECRET` (the cookie-cache token: no
 `sub`, `typ`, `iss` or `aud`; the id at `user.id`), and the JWT plugin's tokens
 (EdDSA by default, `iss`/`aud` = the Better Auth URL) checked against the key set
-at `BETTER_AUTH_JWKS_URL`. Roles never come from these tokens.
+at `BETTER_AUTH_JWKS_URL`. Roles never come from these tokens. Another server's
+clock may differ from ours: `exp`, `nbf` and `iat` are checked with 30 s of leeway.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import jwt
 
 from backroom.accounts.service.external import ExternalIdentity
 from backroom.core.config import Settings
-from backroom.core.security import InvalidToken
+from backroom.core.security import CLOCK_LEEWAY_SECONDS, InvalidToken
 
 ASYMMETRIC_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256"})
 JWKS_MIN_REFETCH_SECONDS = 30.0
@@ -94,6 +95,7 @@ class BetterAuthVerifier:
                 token,
                 self.secret,
                 algorithms=["HS256"],
+                leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": ["exp"], "verify_aud": False},
             )
         except jwt.PyJWTError as exc:
@@ -117,6 +119,7 @@ class BetterAuthVerifier:
                 algorithms=[algorithm],
                 issuer=self.issuer,
                 audience=self.audience,
+                leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": ["exp"], "verify_aud": self.audience is not None},
             )
         except jwt.PyJWTError as exc:

@@ -73,9 +73,15 @@ async def get_user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent", "")[:255] or None
 
 
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 UserAgent = Annotated[str | None, Depends(get_user_agent)]
 HasherDep = Annotated[SecretHasher, Depends(get_hasher)]
+LimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 async def get_principal(

@@ -41,10 +41,14 @@ class User(UUIDPrimaryKey, TimestampMixin, Base):
     )
 
     # Unique also after a soft delete: a partner number or email is never reused.
+    # Only local accounts (registered, or created by an admin) have an `email`.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     partner_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     # The subject of a Better Auth token this account was created for.
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The email that token carried: shown, but it reserves nothing (Better Auth apps
+    # often do not verify emails, so anyone could claim any address there).
+    external_email: Mapped[str | None] = mapped_column(String(254))
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(200))
@@ -66,7 +70,12 @@ class User(UUIDPrimaryKey, TimestampMixin, Base):
         if self.display_name:
             return self.display_name
         joined = " ".join(part for part in (self.first_name, self.last_name) if part)
-        return joined or self.email or self.partner_number or ""
+        return joined or self.shown_email or self.partner_number or ""
+
+    @property
+    def shown_email(self) -> str | None:
+        """The email to show: the local one, else the one a Better Auth token carried."""
+        return self.email or self.external_email
 
 
 class RefreshToken(UUIDPrimaryKey, Base):

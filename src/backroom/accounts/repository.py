@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from backroom.accounts.models import RefreshToken, Store, User
 from backroom.core.repository import Repository
@@ -87,7 +88,8 @@ class UserRepository(Repository[User]):
         """Count a sign-in attempt before checking the secret; None while the account is locked.
 
         One atomic UPDATE, so concurrent guesses each get their own number and none can
-        slip past the threshold; the row lock also orders them on PostgreSQL.
+        slip past the threshold; the row lock also orders them on PostgreSQL. An unknown
+        account runs the same statement with an id no row has (the same database work).
         """
         statement = (
             update(User)
@@ -131,14 +133,63 @@ class UserRepository(Repository[User]):
         )
 
     async def record_sign_in(
-        self, user_id: uuid.UUID, now: dt.datetime, new_hashes: dict[str, str]
-    ) -> None:
-        """Stamp the sign-in (a Core UPDATE: it does not move the account's `updated_at`)."""
-        await self.session.execute(
+        self, proof: SecretProof, now: dt.datetime, new_hash: str | None
+    ) -> bool:
+        """Stamp a successful sign-in, only if nothing ended its sessions since it began.
+
+        The secret must still be the one that was verified, and no logout-all, PIN
+        reset or deactivation may have happened since `proof.began`; otherwise nothing
+        is written and the sign-in fails. A Core UPDATE: `updated_at` does not move.
+        """
+        values: dict[str, object] = {
+            "failed_login_count": 0,
+            "lockout_count": 0,
+            "locked_until": None,
+            "last_login_at": now,
+        }
+        if new_hash is not None:  # the parameters changed since this hash was made
+            values[proof.column] = new_hash
+        statement = (
             update(User)
-            .where(User.id == user_id)
-            .values(last_login_at=now, **new_hashes, **_KEEP_UPDATED_AT)
+            .where(*proof.conditions())
+            .values(**values, **_KEEP_UPDATED_AT)
+            .returning(User.id)
             .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def replace_secret(self, proof: SecretProof, new_hash: str) -> bool:
+        """Set a new password or PIN hash, only if the verified one is still current."""
+        statement = (
+            update(User)
+            .where(*proof.conditions())
+            .values({proof.column: new_hash, "failed_login_count": 0, "lockout_count": 0})
+            .returning(User.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretProof:
+    """What a successful check proved: this hash was the account's secret at `began`.
+
+    Writes that act on the check are conditional on it, so a sign-in or a secret change
+    that overlaps a PIN reset, password change, logout-all or deactivation loses.
+    """
+
+    user_id: uuid.UUID
+    column: Literal["password_hash", "pin_hash"]
+    verified_hash: str
+    began: dt.datetime
+
+    def conditions(self) -> tuple[ColumnElement[bool], ...]:
+        return (
+            User.id == self.user_id,
+            getattr(User, self.column) == self.verified_hash,
+            or_(User.tokens_valid_after.is_(None), User.tokens_valid_after <= self.began),
+            User.is_active.is_(True),
+            User.deleted_at.is_(None),
         )
 
 
@@ -150,7 +201,8 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         return await self.one_or_none(statement)
 
     async def rotate(self, token_id: uuid.UUID, now: dt.datetime) -> bool:
-        """Mark the token used; False if another request used or revoked it first."""
+        """Mark the token used at `now` (the instant of the rotation, not of the request);
+        False if another request used or revoked it first."""
         statement = (
             update(RefreshToken)
             .where(
@@ -187,5 +239,19 @@ class RefreshTokenRepository(Repository[RefreshToken]):
             update(RefreshToken)
             .where(condition)
             .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def confirm_family(self, family_id: uuid.UUID, now: dt.datetime) -> None:
+        """Date the family's live token `now`: its holder just proved the account's secret,
+        so it outlives the `tokens_valid_after` that the same change sets."""
+        await self.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.family_id == family_id,
+                RefreshToken.rotated_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(created_at=now)
             .execution_options(synchronize_session=False)
         )

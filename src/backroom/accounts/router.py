@@ -1,16 +1,17 @@
-"""Accounts routes: sign-up, sign-in, tokens and the caller's own account."""
+"""Accounts routes: sign-up, sign-in and tokens (the caller's own account: `profile_router`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.accounts import admin_router, oauth_form
+from backroom.accounts import admin_router, oauth_form, profile_router
 from backroom.accounts.deps import (
     CurrentUser,
     HasherDep,
+    LimiterDep,
     SettingsDep,
     UserAgent,
     login_limit,
@@ -25,23 +26,18 @@ from backroom.accounts.errors import (
     PartnerNumberTaken,
     RegistrationClosed,
     StaffSignupClosed,
-    WrongCurrentSecret,
 )
 from backroom.accounts.schemas import (
-    ChangePassword,
-    ChangePin,
     LoginRequest,
     LogoutRequest,
-    ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
     SignupRequest,
     TokenResponse,
-    UserEnvelope,
     UserMessage,
     UserRead,
 )
-from backroom.accounts.service import login, profile, registration, tokens
+from backroom.accounts.service import login, registration, tokens
 from backroom.accounts.service.login import Credentials
 from backroom.accounts.service.tokens import IssuedTokens
 from backroom.core.db import SessionDep, utcnow
@@ -52,7 +48,7 @@ from backroom.core.errors import (
     problem_responses,
 )
 from backroom.core.http import no_store
-from backroom.core.ratelimit import RateLimited
+from backroom.core.ratelimit import RateLimited, RateLimiter
 
 # Every public route answers with tokens or a new account: never cached.
 public_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
@@ -133,35 +129,55 @@ async def signup(
     return UserMessage(message="Account created", user=UserRead.of(user))
 
 
+# Failed sign-ins per email or partner number, from any address (RATE_LIMIT_FAILED_SIGN_IN).
+_FAILED_SIGN_INS = "failed-sign-in"
+
+
 async def _sign_in(
     session: AsyncSession,
+    *,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: RateLimiter,
     credentials: Credentials,
     user_agent: str | None,
 ) -> TokenResponse:
-    attempt = await login.begin(session, settings, credentials, utcnow())
+    """Check a sign-in in three steps (see `login`); one 401 body for every failure."""
+    rate = settings.RATE_LIMIT_FAILED_SIGN_IN
+    await limiter.check(_FAILED_SIGN_INS, rate, credentials.identifier)
+    began = utcnow()
+    attempt = await login.begin(session, settings, credentials, began)
     await session.commit()  # count the attempt, and hash outside any transaction
     verified = await login.check(hasher, attempt)
-    now = utcnow()
-    user = await login.finish(session, settings, attempt, verified, now)
+    user = await login.finish(session, settings, attempt, verified, utcnow())
     if user is None:
+        await limiter.count(_FAILED_SIGN_INS, rate, credentials.identifier)
         await _refuse(session, InvalidCredentials())
-    issued = await tokens.issue_tokens(session, settings, user, now, user_agent=user_agent)
+    # Dated when the attempt began: a revocation that landed meanwhile covers them too.
+    issued = await tokens.issue_tokens(session, settings, user, began, user_agent=user_agent)
     return _token_response(issued)
 
 
 @public_router.post("/login", dependencies=[login_limit], responses=_SIGN_IN_ERRORS)
 async def login_user(
     body: LoginRequest,
+    *,
     session: SessionDep,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: LimiterDep,
     user_agent: UserAgent,
 ) -> TokenResponse:
     """Sign in with `{email, password}` or `{partner_number, pin}`."""
     credentials = Credentials(*body.parts())
-    return await _sign_in(session, hasher, settings, credentials, user_agent)
+    return await _sign_in(
+        session,
+        hasher=hasher,
+        settings=settings,
+        limiter=limiter,
+        credentials=credentials,
+        user_agent=user_agent,
+    )
 
 
 @public_router.post(
@@ -172,14 +188,23 @@ async def login_user(
 )
 async def issue_token(
     request: Request,
+    *,
     session: SessionDep,
     hasher: HasherDep,
     settings: SettingsDep,
+    limiter: LimiterDep,
     user_agent: UserAgent,
 ) -> TokenResponse:
     """OAuth2 password flow (the docs' Authorize button): email or partner number, and secret."""
     credentials = oauth_form.credentials(request.headers.get("content-type"), await request.body())
-    return await _sign_in(session, hasher, settings, credentials, user_agent)
+    return await _sign_in(
+        session,
+        hasher=hasher,
+        settings=settings,
+        limiter=limiter,
+        credentials=credentials,
+        user_agent=user_agent,
+    )
 
 
 @public_router.post(
@@ -222,47 +247,5 @@ async def logout_all(principal: CurrentUser, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/auth/me", responses=problem_responses(InvalidCredentialsToken))
-async def read_me(principal: CurrentUser, session: SessionDep) -> UserEnvelope:
-    """The caller's account."""
-    return UserEnvelope(user=UserRead.of(await profile.get_me(session, principal.user_id)))
-
-
-@router.patch("/auth/me", responses=problem_responses(InvalidCredentialsToken, *_BODY))
-async def update_me(
-    body: ProfileUpdate, principal: CurrentUser, session: SessionDep
-) -> UserEnvelope:
-    """Change the caller's names. Role, email and status cannot be changed here."""
-    user = await profile.update_me(session, principal.user_id, body)
-    return UserEnvelope(user=UserRead.of(user))
-
-
-_SECRET_ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
-    WrongCurrentSecret, *_BODY, RateLimited
-)
-
-
-@router.post(
-    "/auth/change-password", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
-)
-async def change_password(
-    body: ChangePassword, principal: CurrentUser, session: SessionDep, hasher: HasherDep
-) -> Response:
-    """Set a new password; the caller's other sessions end."""
-    await profile.change_password(
-        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
-    )
-    return Response(status_code=204)
-
-
-@router.post(
-    "/auth/change-pin", status_code=204, dependencies=[login_limit], responses=_SECRET_ERRORS
-)
-async def change_pin(
-    body: ChangePin, principal: CurrentUser, session: SessionDep, hasher: HasherDep
-) -> Response:
-    """Set a new 4-digit PIN; the caller's other sessions end."""
-    await profile.change_pin(
-        session, hasher, principal.user_id, body, keep_session=principal.session_id, now=utcnow()
-    )
-    return Response(status_code=204)
+# The caller's own account, after logout-all as before (the OpenAPI keeps its order).
+router.include_router(profile_router.router)

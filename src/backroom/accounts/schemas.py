@@ -262,7 +262,7 @@ class UserRead(BaseModel):
     def of(cls, user: User) -> UserRead:
         return cls(
             id=user.id,
-            email=user.email,
+            email=user.shown_email,
             partner_number=user.partner_number,
             name=user.name,
             first_name=user.first_name,

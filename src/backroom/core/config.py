@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN: str = "10/minute"
     RATE_LIMIT_REGISTER: str = "5/minute"
     RATE_LIMIT_REFRESH: str = "30/minute"
+    # Failed sign-ins per email or partner number, whatever the client address.
+    RATE_LIMIT_FAILED_SIGN_IN: str = "10/hour"
     # Argon2 hashes and verifies running at once per worker; more wait for a slot.
     HASH_CONCURRENCY: int = Field(default_factory=default_hash_concurrency, ge=1)
 

@@ -27,6 +27,8 @@ ACCESS_TYPE = "access"
 # Header parameters that name a key or where to fetch one. Our tokens never carry them.
 KEY_SELECTING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "kid"})
 REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
+# How far another issuer's clock (Better Auth's) may be from ours for `exp`, `nbf`, `iat`.
+CLOCK_LEEWAY_SECONDS = 30
 
 
 class InvalidToken(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import User
+from backroom.tools.tasks.models import Priority
 from tests.factories import random_uuid
 from tests.tools.tasks.factories import make_task, make_tasks
 from tests.tools.tasks.test_router import NOT_FOUND
@@ -247,29 +249,64 @@ async def test_bad_list_parameters_are_422(
     assert response.json()["errors"]
 
 
+# Three tasks that every parameter below tells apart: ignoring any of them (or reading it
+# wrongly) changes the answer. Created in this order, so the default list is C, B, A.
+LIST_SPECS: list[dict[str, Any]] = [
+    {
+        "title": "Cherry",
+        "priority": Priority.LOW,
+        "due_at": dt.datetime(2025, 12, 31, tzinfo=dt.UTC),
+    },
+    {
+        "title": "apple",
+        "priority": Priority.HIGH,
+        "completed": True,
+        "due_at": dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+    },
+    {"title": "banana", "priority": Priority.HIGH},
+]
+
+
+async def _titles(client: httpx.AsyncClient, headers: dict[str, str], params: Any) -> list[str]:
+    response = await client.get("/api/tasks", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [task["title"] for task in response.json()]
+
+
 async def test_unknown_list_parameters_are_ignored(
-    client: httpx.AsyncClient, as_alice: dict[str, str]
+    client: httpx.AsyncClient, session: AsyncSession, alice: User, as_alice: dict[str, str]
 ) -> None:
-    response = await client.get("/api/tasks", params={"_t": "123", "foo": "bar"}, headers=as_alice)
-    assert response.status_code == 200
+    await make_tasks(session, alice, LIST_SPECS)
+    plain = await _titles(client, as_alice, {})
+    assert plain == ["banana", "apple", "Cherry"]
+    assert await _titles(client, as_alice, {"_t": "123", "foo": "bar"}) == plain
+    # Next to a known parameter, an unknown one changes nothing either.
+    assert await _titles(client, as_alice, {"_t": "1", "status": "pending"}) == ["banana", "Cherry"]
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "titles"),
     [
-        {"status": "PENDING"},
-        {"status": "Active"},
-        {"status": "completed", "completed": "true"},
-        {"priority": "HIGH"},
-        {"sort": "-Due_Date"},
-        {"order": "DESC"},
-        {"due_before": "2026-01-01T10:00:00+05:00"},
-        {"due_after": "2026-01-01"},
-        {"limit": "100", "offset": "1000000"},
+        ({"status": "PENDING"}, ["banana", "Cherry"]),
+        ({"status": "Active"}, ["banana", "Cherry"]),
+        ({"status": "completed", "completed": "true"}, ["apple"]),
+        ({"priority": "HIGH"}, ["banana", "apple"]),
+        ({"sort": "-Due_Date"}, ["apple", "Cherry", "banana"]),
+        ({"sort": "title", "order": "DESC"}, ["Cherry", "banana", "apple"]),
+        ({"due_before": "2026-01-01T10:00:00+05:00"}, ["Cherry"]),
+        ({"due_after": "2026-01-01"}, ["apple"]),
+        ({"limit": "100", "offset": "1000000"}, []),
     ],
 )
 async def test_list_parameters_are_read_generously(
-    client: httpx.AsyncClient, as_alice: dict[str, str], params: dict[str, str]
+    *,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    alice: User,
+    as_alice: dict[str, str],
+    params: dict[str, str],
+    titles: list[str],
 ) -> None:
-    response = await client.get("/api/tasks", params=params, headers=as_alice)
-    assert response.status_code == 200, response.text
+    await make_tasks(session, alice, LIST_SPECS)
+    assert await _titles(client, as_alice, {}) == ["banana", "apple", "Cherry"]
+    assert await _titles(client, as_alice, params) == titles

@@ -28,33 +28,32 @@ async def local_user_id(
     """The local user of an external subject, created (role `user`) on first sight.
 
     Runs in sessions of its own. Two first sights at once both try to insert; the
-    unique `external_id` lets one win and the other reads the winner's row.
+    unique `external_id` lets one win and the other reads the winner's row. The
+    token's email is kept in `external_email`, outside the uniqueness of local
+    accounts: it never blocks a registration or an admin-created account.
     """
     async with sessionmaker() as session:
         found = await UserRepository(session).by_external_id(identity.subject)
         if found is not None:
             return found.id
-    email = _clean_email(identity.email)
-    for candidate_email in dict.fromkeys((email, None)):
-        async with sessionmaker() as session:
-            try:
-                user = await _create(session, identity, candidate_email)
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-            else:
-                return user.id
-            found = await UserRepository(session).by_external_id(identity.subject)
-            if found is not None:
-                return found.id
-        # Otherwise the email belongs to another account: create the user without it.
+    async with sessionmaker() as session:
+        try:
+            user = await _create(session, identity)
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+        else:
+            return user.id
+        found = await UserRepository(session).by_external_id(identity.subject)
+        if found is not None:
+            return found.id
     raise RuntimeError("could not create a local user for an external subject")
 
 
-async def _create(session: AsyncSession, identity: ExternalIdentity, email: str | None) -> User:
+async def _create(session: AsyncSession, identity: ExternalIdentity) -> User:
     user = User(
         external_id=identity.subject,
-        email=email,
+        external_email=_clean_email(identity.email),
         display_name=(identity.name or "").strip()[:200] or None,
         role=Role.USER.value,
     )

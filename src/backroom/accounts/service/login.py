@@ -8,21 +8,27 @@ A sign-in has three steps so that the slow hash never runs inside a transaction
    can slip past the threshold. The caller commits.
 2. `check`: one Argon2 verify — against a dummy hash when there is nothing real to
    check (unknown, locked, over budget), so every failure costs the same.
-3. `finish`: reset the counter on success; on failure audit it and lock the account
-   at the threshold. A failure is returned, not raised: the caller commits it and
-   then answers 401, one body for every reason.
+3. `finish`: on success, reset the counter with an UPDATE that holds only if the
+   verified hash is still the account's and no revocation (PIN reset, password
+   change, logout-all, deactivation) happened since the attempt began; tokens are
+   dated when the attempt began. On failure audit it and lock the account at the
+   threshold. A failure is returned, not raised: the caller commits it and then
+   answers 401, one body for every reason.
+
+A known and an unknown account run the same statements in both transactions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import User
-from backroom.accounts.repository import UserRepository
+from backroom.accounts.repository import SecretProof, UserRepository
 from backroom.accounts.service.common import actor_of, is_allowed
 from backroom.core import audit, metrics
 from backroom.core.audit import AuditAction
@@ -44,11 +50,24 @@ class Attempt:
     # This attempt's number since the last success or lock; None while the account is locked.
     number: int | None
     threshold: int
+    # When the attempt began: what it issues is dated then, so a revocation that lands
+    # while the secret is being checked also covers it.
+    began: dt.datetime
 
     @property
     def checkable(self) -> bool:
         """Worth a real verify: a known account within its attempt budget."""
         return self.user is not None and self.number is not None and self.number <= self.threshold
+
+    def proof(self) -> SecretProof:
+        """What a successful check of this attempt proves (only for a checkable one)."""
+        assert self.user is not None
+        stored = _stored(self.user, self.credentials)
+        assert stored is not None
+        column: Literal["password_hash", "pin_hash"] = (
+            "password_hash" if self.credentials.kind == "password" else "pin_hash"
+        )
+        return SecretProof(self.user.id, column, stored, self.began)
 
 
 async def begin(
@@ -59,8 +78,23 @@ async def begin(
         user = await users.by_email(credentials.identifier)
     else:
         user = await users.by_partner_number(credentials.identifier)
-    number = await users.claim_attempt(user.id, now) if user is not None else None
-    return Attempt(credentials, user, number, settings.LOCKOUT_THRESHOLD)
+    return await begin_for(session, settings, credentials, user, now)
+
+
+async def begin_for(
+    session: AsyncSession,
+    settings: Settings,
+    credentials: Credentials,
+    user: User | None,
+    now: dt.datetime,
+) -> Attempt:
+    """Count an attempt on `user` (also a change of password or PIN, which checks the current one).
+
+    An unknown account runs the same UPDATE with an id that no row has, so both paths
+    do the same database work and cannot be told apart by their timing.
+    """
+    number = await UserRepository(session).claim_attempt(_id_of(user), now)
+    return Attempt(credentials, user, number, settings.LOCKOUT_THRESHOLD, now)
 
 
 async def check(hasher: SecretHasher, attempt: Attempt) -> Verified:
@@ -78,21 +112,42 @@ async def finish(
 ) -> User | None:
     """The signed-in user, or None for "Invalid credentials"."""
     user, credentials = attempt.user, attempt.credentials
-    if user is None:
-        await _failed(session, None, credentials, "unknown_account")
+    if user is None or not attempt.checkable or not verified.ok or not is_allowed(user):
+        await failed(session, settings, attempt, verified, now)
         return None
-    if not attempt.checkable:
-        await _failed(session, user, credentials, "locked")
-        if attempt.number is not None:  # over budget: lock if no one has yet
-            await _maybe_lock(session, settings, user, credentials.kind, now)
+    users = UserRepository(session)
+    if not await users.record_sign_in(attempt.proof(), now, verified.new_hash):
+        # The secret changed, or the sessions were ended, while it was being checked.
+        await _failed(session, user, credentials, "superseded")
         return None
-    if not verified.ok or not is_allowed(user):
-        await _failed(session, user, credentials, "inactive" if verified.ok else "wrong_secret")
-        await _maybe_lock(session, settings, user, credentials.kind, now)
-        return None
-    await UserRepository(session).reset_attempts(user.id)
-    await _record_success(session, user, credentials, verified, now)
+    await _record_success(session, user, credentials)
     return user
+
+
+async def failed(
+    session: AsyncSession,
+    settings: Settings,
+    attempt: Attempt,
+    verified: Verified,
+    now: dt.datetime,
+) -> bool:
+    """Audit a failed attempt and lock the account at the threshold; True if it locked now.
+
+    Every failure runs the same statements (an unknown account's with an id no row has).
+    """
+    user = attempt.user
+    if user is None:
+        reason = "unknown_account"
+    elif not attempt.checkable:
+        reason = "locked"
+    else:
+        reason = "inactive" if verified.ok else "wrong_secret"
+    await _failed(session, user, attempt.credentials, reason)
+    return await _maybe_lock(session, settings, user, attempt.credentials.kind, now)
+
+
+def _id_of(user: User | None) -> uuid.UUID:
+    return user.id if user is not None else uuid.uuid4()
 
 
 def _stored(user: User | None, credentials: Credentials) -> str | None:
@@ -108,17 +163,17 @@ async def _verify(hasher: SecretHasher, credentials: Credentials, stored: str | 
 
 
 async def _maybe_lock(
-    session: AsyncSession, settings: Settings, user: User, method: str, now: dt.datetime
-) -> None:
+    session: AsyncSession, settings: Settings, user: User | None, method: str, now: dt.datetime
+) -> bool:
     until = await UserRepository(session).lock(
-        user.id,
+        _id_of(user),
         settings.LOCKOUT_THRESHOLD,
         now,
         settings.LOCKOUT_BASE_SECONDS,
         settings.LOCKOUT_MAX_SECONDS,
     )
-    if until is None:
-        return
+    if until is None or user is None:
+        return False
     metrics.LOCKOUTS.labels(method).inc()
     await audit.record(
         session,
@@ -130,6 +185,7 @@ async def _maybe_lock(
         details={"locked_until": until.isoformat()},
         store_id=user.store_id,
     )
+    return True
 
 
 async def _failed(
@@ -148,18 +204,7 @@ async def _failed(
     )
 
 
-async def _record_success(
-    session: AsyncSession,
-    user: User,
-    credentials: Credentials,
-    verified: Verified,
-    now: dt.datetime,
-) -> None:
-    new_hashes: dict[str, str] = {}
-    if verified.new_hash is not None:  # the parameters changed since this hash was made
-        column = "password_hash" if credentials.kind == "password" else "pin_hash"
-        new_hashes[column] = verified.new_hash
-    await UserRepository(session).record_sign_in(user.id, now, new_hashes)
+async def _record_success(session: AsyncSession, user: User, credentials: Credentials) -> None:
     await audit.record(
         session,
         AuditAction.AUTH_LOGIN_SUCCEEDED,

@@ -14,6 +14,7 @@ from backroom.accounts.service.common import actor_of, end_sessions, is_allowed
 from backroom.core import audit
 from backroom.core.audit import AuditAction
 from backroom.core.config import Settings
+from backroom.core.db import utcnow
 from backroom.core.http import current_context
 from backroom.core.security import create_access_token, hash_refresh_token, new_refresh_token
 
@@ -76,24 +77,39 @@ async def refresh(
     *,
     user_agent: str | None = None,
 ) -> IssuedTokens | None:
-    """Rotate a refresh token. None means 401; the caller commits first (reuse revokes)."""
+    """Rotate a refresh token. None means 401; the caller commits first (reuse revokes).
+
+    `now` is when this request began. A token rotated after that was rotated by a
+    request that overlapped this one (two tabs refreshing at once): this one lost the
+    race and the family lives on. On PostgreSQL the loser usually reads the token before
+    the winner commits and fails the conditional UPDATE; on SQLite, whose transactions
+    queue, it reads the rotated token; both end here. A token rotated before this
+    request began is a replay of a copy: the whole family is revoked.
+    """
     tokens = RefreshTokenRepository(session)
     row = await tokens.by_hash(hash_refresh_token(raw))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if row.rotated_at is not None:
-        await _revoke_reused_family(session, row, now)
+        if row.rotated_at <= now:
+            await _revoke_reused_family(session, row, now)
         return None
     # The conditional UPDATE lets exactly one of two concurrent refreshes win.
-    if not await tokens.rotate(row.id, now):
+    if not await tokens.rotate(row.id, utcnow()):
         return None
     user = await UserRepository(session).get(row.user_id)
-    if user is None or not is_allowed(user):
+    if user is None or not is_allowed(user) or _issued_before_revocation(row, user):
         await tokens.revoke_family(row.family_id, now)
         return None
     return await issue_tokens(
         session, settings, user, now, family_id=row.family_id, user_agent=user_agent
     )
+
+
+def _issued_before_revocation(row: RefreshToken, user: User) -> bool:
+    """A token dated before the user's last revocation (one a sign-in that overlapped
+    the revocation wrote after it) is dead even if the revocation did not see it."""
+    return user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after
 
 
 async def _revoke_reused_family(session: AsyncSession, row: RefreshToken, now: dt.datetime) -> None:
