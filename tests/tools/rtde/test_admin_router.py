@@ -88,6 +88,7 @@ async def test_staff_and_plain_users_get_403_on_admin_routes(
         ({"name": "", "par_level": 5}, "name"),
         ({"name": "   ", "par_level": 5}, "name"),
         ({"name": "x" * 101, "par_level": 5}, "name"),
+        ({"name": "x" * 100 + " ", "par_level": 5}, "name"),
         ({"name": 7, "par_level": 5}, "name"),
         ({"name": "a\x00b", "par_level": 5}, "name"),
         ({"name": "Cold brew"}, "par_level"),

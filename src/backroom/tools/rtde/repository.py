@@ -227,7 +227,7 @@ class SessionRepository(Repository[RTDESession]):
             .limit(limit)
             .offset(offset)
         )
-        return (await self.session.execute(statement)).tuples().all()
+        return [(session_row, user) for session_row, user in await self.session.execute(statement)]
 
     async def progress_of(self, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Progress]:
         """The tallies of several sessions in one query."""
@@ -243,5 +243,8 @@ class SessionRepository(Repository[RTDESession]):
             .where(RTDECount.session_id.in_(session_ids))
             .group_by(RTDECount.session_id)
         )
-        rows = (await self.session.execute(statement)).tuples().all()
-        return {row[0]: Progress(int(row[1]), int(row[2]), int(row[3])) for row in rows}
+        rows = await self.session.execute(statement)
+        return {
+            ident: Progress(int(total), int(counted), int(pulled))
+            for ident, total, counted, pulled in rows
+        }

@@ -84,7 +84,10 @@ _FILE_SCHEMA = {
     "pattern": "^(?!.*\\.\\.)[^/\\\\\\u0000]*$",
 }
 
-Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema(_NAME_SCHEMA)]
+# Lengths are checked as sent and again after trimming, so the schema's bounds are exact.
+Name = Annotated[
+    StrictStr, Field(max_length=NAME_MAX), AfterValidator(_name), WithJsonSchema(_NAME_SCHEMA)
+]
 Brand = Annotated[
     StrictStr,
     Field(max_length=BRAND_MAX, json_schema_extra={"pattern": _NO_NUL}),
