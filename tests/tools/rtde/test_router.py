@@ -572,3 +572,31 @@ async def test_another_stores_completions_are_invisible(
     elsewhere = await client.get(f"{SESSIONS}/last-completed", headers=as_outsider)
     assert elsewhere.json() == {"last_completed_at": None, "user_name": None}
     assert (await client.get(f"{SESSIONS}/active", headers=as_outsider)).json() == {"session": None}
+
+
+async def test_a_whole_number_written_as_a_float_is_an_integer(
+    client: httpx.AsyncClient, session: AsyncSession, store: Store, as_staff: dict[str, str]
+) -> None:
+    item = await make_item(session, store, par_level=6)
+    url = f"{SESSIONS}/{await start(client, as_staff)}"
+    response = await client.put(f"{url}/count", json=count(item.id, 2.0), headers=as_staff)
+    assert response.status_code == 200
+    assert response.json() == {"message": "Count saved", "counted_quantity": 2, "need_quantity": 4}
+    assert '"counted_quantity":2,' in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", f"{SESSIONS}/start", "POST"),
+        ("DELETE", f"{SESSIONS}/active", "GET, HEAD"),
+        ("GET", "/api/rtde/admin/items/reorder", "PUT"),
+        ("DELETE", "/api/rtde/admin/items/reorder", "PUT"),
+    ],
+)
+async def test_fixed_paths_are_not_read_as_ids(
+    client: httpx.AsyncClient, as_admin: dict[str, str], method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path, headers=as_admin)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow

@@ -64,7 +64,7 @@ def _etag(item: RTDEItem) -> str:
     return f'"{item.version}"'
 
 
-@router.get("/admin/items", response_model=ItemList)
+@router.get("/admin/items", response_model=ItemList, responses=problem_responses(Unprocessable))
 async def list_items(
     admin: StoreAdmin,
     session: SessionDep,
@@ -119,7 +119,7 @@ async def reorder_items(body: ReorderRequest, admin: StoreAdmin, session: Sessio
 
 
 @router.get(
-    "/admin/items/{item_id}",
+    "/admin/items/{item_id:rtde_item_id}",
     response_model=ItemEnvelope,
     responses={**_ITEM_OK, **problem_responses(ItemNotFound)},
 )
@@ -130,7 +130,7 @@ async def get_item(item: StoreItem, response: Response) -> ItemEnvelope:
 
 
 @router.put(
-    "/admin/items/{item_id}",
+    "/admin/items/{item_id:rtde_item_id}",
     response_model=ItemMessage,
     responses={**_ITEM_OK, **problem_responses(ItemNotFound, ItemChanged, *_BODY_ERRORS)},
 )
@@ -150,7 +150,7 @@ async def update_item(
 
 
 @router.delete(
-    "/admin/items/{item_id}",
+    "/admin/items/{item_id:rtde_item_id}",
     response_model=ItemDeleted,
     responses=problem_responses(ItemNotFound, ItemChanged),
 )

@@ -8,6 +8,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Path
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from backroom.accounts.deps import SettingsDep, StoreAdmin, StoreStaff
 from backroom.core.clock import ClockDep
@@ -27,6 +28,24 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 ItemIdPath = Annotated[str, Path(description="The item's id (a UUID).")]
 SessionIdPath = Annotated[str, Path(description="The session's id (a UUID).")]
+
+
+class ItemIdSegment(StringConvertor):
+    """Any path segment but `reorder`, so `GET /admin/items/reorder` is a 405 (with the
+    right `Allow`) instead of a lookup of the item "reorder"."""
+
+    regex = "(?!reorder$)[^/]+"
+
+
+class SessionIdSegment(StringConvertor):
+    """Any path segment but the fixed session routes (`/sessions/start`, ...)."""
+
+    regex = "(?!(?:active|last-completed|start|history)$)[^/]+"
+
+
+# Routes say `{item_id:rtde_item_id}`; a malformed id still reaches the domain's 404.
+register_url_convertor("rtde_item_id", ItemIdSegment())
+register_url_convertor("rtde_session_id", SessionIdSegment())
 
 
 async def _store_item(

@@ -119,7 +119,9 @@ async def start_session(
 
 
 @sessions.get(
-    "/{session_id}", response_model=SessionView, responses=problem_responses(SessionNotFound)
+    "/{session_id:rtde_session_id}",
+    response_model=SessionView,
+    responses=problem_responses(SessionNotFound),
 )
 async def get_session(row: OwnSession, session: SessionDep, now: Now) -> SessionView:
     """Your session and every item in it, in display order, with counts and needs."""
@@ -152,7 +154,7 @@ async def get_session(row: OwnSession, session: SessionDep, now: Now) -> Session
 
 
 @sessions.put(
-    "/{session_id}/count",
+    "/{session_id:rtde_session_id}/count",
     response_model=CountResult,
     responses=problem_responses(SessionNotFound, SessionItemNotFound, *_CLOSED, *_BODY_ERRORS),
 )
@@ -167,7 +169,7 @@ async def count_item(
 
 
 @sessions.get(
-    "/{session_id}/pull-list",
+    "/{session_id:rtde_session_id}/pull-list",
     response_model=PullList,
     responses=problem_responses(SessionNotFound, Unprocessable),
 )
@@ -199,7 +201,7 @@ async def pull_list(
 
 
 @sessions.put(
-    "/{session_id}/pull",
+    "/{session_id:rtde_session_id}/pull",
     response_model=Message,
     responses=problem_responses(SessionNotFound, SessionItemNotFound, *_CLOSED, *_BODY_ERRORS),
 )
@@ -212,7 +214,7 @@ async def mark_pulled(
 
 
 @sessions.post(
-    "/{session_id}/complete",
+    "/{session_id:rtde_session_id}/complete",
     response_model=Message,
     responses=problem_responses(SessionNotFound, *_CLOSED),
 )

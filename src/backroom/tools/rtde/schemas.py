@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -105,9 +106,19 @@ ImageFilename = Annotated[
     AfterValidator(_file_name),
     WithJsonSchema(_FILE_SCHEMA),
 ]
-ParLevel = Annotated[StrictInt, Field(ge=PAR_MIN, le=PAR_MAX)]
-DisplayOrder = Annotated[StrictInt, Field(ge=0, le=MAX_DISPLAY_ORDER)]
-Quantity = Annotated[StrictInt, Field(ge=COUNT_MIN, le=COUNT_MAX)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's integer: `5` and `5.0` are integers; `5.5`, `"5"` and `true` are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = BeforeValidator(_whole_number)
+ParLevel = Annotated[StrictInt, Field(ge=PAR_MIN, le=PAR_MAX), Whole]
+DisplayOrder = Annotated[StrictInt, Field(ge=0, le=MAX_DISPLAY_ORDER), Whole]
+Quantity = Annotated[StrictInt, Field(ge=COUNT_MIN, le=COUNT_MAX), Whole]
 
 
 class ItemCreate(BaseModel):
