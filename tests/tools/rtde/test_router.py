@@ -274,6 +274,7 @@ async def test_start_new_answers_201_with_the_id_and_expiry(
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {"session_id", "expires_at"}
+    assert response.headers["location"] == f"{SESSIONS}/{body['session_id']}"
     assert body["expires_at"] == "2026-11-27T09:30:00Z"
     active = (await client.get(f"{SESSIONS}/active", headers=as_staff)).json()
     assert active["session"]["id"] == body["session_id"]

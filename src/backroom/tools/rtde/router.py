@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from backroom.accounts.deps import StoreStaff
@@ -57,7 +57,11 @@ _BODY_ERRORS = (BadRequest, UnsupportedMediaType, Unprocessable)
 _CLOSED = (SessionExpired, SessionCompleted)
 _RESUMED: dict[int | str, dict[str, Any]] = {
     200: {"model": SessionStarted, "description": "Your open session, resumed"},
-    201: {"model": SessionStarted, "description": "A new session"},
+    201: {
+        "model": SessionStarted,
+        "description": "A new session",
+        "headers": {"Location": {"description": "The new session.", "schema": {"type": "string"}}},
+    },
 }
 
 
@@ -98,6 +102,8 @@ async def last_completed(caller: StoreStaff, session: SessionDep) -> LastComplet
     responses={**_RESUMED, **problem_responses(NothingToResume, *_BODY_ERRORS)},
 )
 async def start_session(
+    *,
+    request: Request,
     caller: StoreStaff,
     session: SessionDep,
     now: Now,
@@ -113,8 +119,11 @@ async def start_session(
         session, caller, resume=resume, now=now, lifetime=lifetime
     )
     payload = SessionStarted(session_id=started.session.id, expires_at=started.session.expires_at)
+    if not started.created:
+        return JSONResponse(payload.model_dump(mode="json"))
+    location = f"{request.url.path.removesuffix('/start')}/{started.session.id}"
     return JSONResponse(
-        payload.model_dump(mode="json"), status_code=201 if started.created else 200
+        payload.model_dump(mode="json"), status_code=201, headers={"Location": location}
     )
 
 
