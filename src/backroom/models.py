@@ -4,7 +4,8 @@ from backroom.accounts import models as accounts_models
 from backroom.core import audit, idempotency
 from backroom.core.db import Base
 from backroom.tools.tasks import models as tasks_models
+from backroom.tools.tracking import models as tracking_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit", "idempotency", "metadata", "tasks_models"]
+__all__ = ["accounts_models", "audit", "idempotency", "metadata", "tasks_models", "tracking_models"]
