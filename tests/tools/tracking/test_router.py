@@ -518,3 +518,11 @@ async def test_db_rows_match_the_response(
         "Straws",
         False,
     )
+
+
+async def test_search_is_a_route_of_its_own_not_a_code(
+    client: httpx.AsyncClient, as_staff: dict[str, str]
+) -> None:
+    response = await client.patch(f"{ITEMS}/search", json={"name": "New name"}, headers=as_staff)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
     ColumnElement,
-    SQLColumnExpression,
     Integer,
     Select,
+    SQLColumnExpression,
     case,
     cast,
     false,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from backroom.accounts.deps import StoreAdmin, StoreStaff
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
@@ -59,6 +60,24 @@ from backroom.tools.tracking.schemas import (
 )
 from backroom.tools.tracking.service import history, items, suggestions
 
+
+class _ItemCode(Convertor[str]):
+    """Any path segment but `search`, so `/items/search` belongs to the search route alone
+    (its `Allow` then names GET only), while a malformed code still reaches the item routes
+    and gets their 404."""
+
+    regex = "(?!search(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("tracking_code", _ItemCode())
+_BY_CODE = "/items/{code:tracking_code}"
+
 router = APIRouter(
     prefix="/tracking",
     tags=["tracking"],
@@ -104,7 +123,7 @@ async def search_items(
     return SuggestionList(suggestions=found)
 
 
-@router.get("/items/{code}", response_model=ItemEnvelope, responses=problem_responses(ItemNotFound))
+@router.get(_BY_CODE, response_model=ItemEnvelope, responses=problem_responses(ItemNotFound))
 async def get_item(item: ActiveItem) -> ItemEnvelope:
     """The active item with this code."""
     return ItemEnvelope(item=ItemRead.from_item(item))
@@ -149,7 +168,7 @@ async def create_item(
 
 
 @router.patch(
-    "/items/{code}",
+    _BY_CODE,
     response_model=ItemMessage,
     responses=problem_responses(*_BODY_ERRORS, ItemNotFound),
 )
@@ -162,7 +181,7 @@ async def update_item(
 
 
 @router.delete(
-    "/items/{code}",
+    _BY_CODE,
     response_model=ItemMessage,
     responses=problem_responses(ItemNotFound, ItemAlreadyRemoved),
 )

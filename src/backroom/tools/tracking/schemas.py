@@ -34,13 +34,14 @@ CategoryLabel = Literal[
     "condiments", "cleaning_supplies", "other",
 ]  # fmt: skip
 _CATEGORY_SCHEMA = {"type": "string", "enum": [category.value for category in Category]}
-# What the OpenAPI document says about a name, so fuzzers send what the validator accepts.
-_VISIBLE = "[^\\x00-\\x1f\\x7f-\\x9f\\s]"
+# What the OpenAPI document says about a name, so fuzzers send what the validator accepts:
+# visible characters at both ends, 2-100 of them once the surrounding spaces are trimmed.
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+_SPACE = f"[^\\S{_CONTROL}]"
+_VISIBLE = f"[^\\s{_CONTROL}]"
 _NAME_SCHEMA = {
     "type": "string",
-    "minLength": NAME_MIN,
-    "maxLength": NAME_MAX,
-    "pattern": f"^ *{_VISIBLE}[^\\x00-\\x1f\\x7f-\\x9f]*{_VISIBLE} *$",
+    "pattern": f"^{_SPACE}*{_VISIBLE}[^{_CONTROL}]{{0,{NAME_MAX - 2}}}{_VISIBLE}{_SPACE}*$",
 }
 
 
