@@ -9,8 +9,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Select,
+    RowMapping,
     SQLColumnExpression,
+    TextClause,
     case,
     cast,
     false,
@@ -19,8 +20,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
@@ -47,6 +51,15 @@ def _prefix_first(column: SQLColumnExpression[str], text: str) -> ColumnElement[
 
 
 ACTIVE = TrackingItem.is_removed == false()
+LISTED_COLUMNS = (
+    "id", "name", "category", "code", "added_by", "added_by_name", "added_at",
+    "is_removed", "removed_at", "removed_by", "removed_by_name",
+)  # fmt: skip
+# The predicate of the partial unique index, as each engine declares it (see models.py).
+_INDEX_WHERE: dict[str, TextClause] = {
+    "postgresql": text("NOT is_removed"),
+    "sqlite": text("is_removed = 0"),
+}
 
 
 class ItemRepository(Repository[TrackingItem]):
@@ -61,6 +74,32 @@ class ItemRepository(Repository[TrackingItem]):
         if for_update:
             statement = statement.with_for_update()
         return await self.one_or_none(statement)
+
+    async def insert_unless_code_taken(self, item: TrackingItem) -> bool:
+        """Insert `item` unless an active item of its store holds its code; True if inserted.
+
+        One `INSERT ... ON CONFLICT DO NOTHING` on the partial unique index: a lost race
+        is a row not inserted, not an error that would abort the transaction, so no
+        savepoint is needed. The item then joins the session as the persistent row.
+        """
+        dialect = self.session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {
+            column.key: getattr(item, column.key) for column in TrackingItem.__table__.columns
+        }
+        statement = (
+            builder(TrackingItem)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
+            )
+            .returning(TrackingItem.id)
+        )
+        if (await self.session.execute(statement)).first() is None:
+            return False
+        make_transient_to_detached(item)
+        self.session.add(item)
+        return True
 
     async def has_removed_with_code(self, store_id: uuid.UUID, code: str) -> bool:
         statement = select(TrackingItem.id).where(
@@ -80,7 +119,13 @@ class ItemRepository(Repository[TrackingItem]):
             statement = statement.with_for_update()
         return await self.one_or_none(statement)
 
-    def _listed(self, store_id: uuid.UUID, query: ItemListQuery) -> Select[TrackingItem]:
+    async def list_page(
+        self, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
+    ) -> tuple[Sequence[RowMapping], int]:
+        """One page, newest first, as plain rows of the listed columns, and the match count.
+
+        Rows rather than ORM objects: a page may hold thousands of items that are only read.
+        """
         conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == store_id]
         if not query.include_removed:
             conditions.append(ACTIVE)
@@ -93,16 +138,17 @@ class ItemRepository(Repository[TrackingItem]):
                     TrackingItem.code.like(f"{escape_like(query.search)}%", escape="\\"),
                 )
             )
-        return select(TrackingItem).where(*conditions)
-
-    async def list_page(
-        self, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-    ) -> tuple[Sequence[TrackingItem], int]:
-        """One page, newest first, and the number of matching items."""
-        statement = self._listed(store_id, query).order_by(
-            TrackingItem.added_at.desc(), TrackingItem.id.desc()
+        columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
+        statement = (
+            select(*columns)
+            .where(*conditions)
+            .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
         )
-        return await self.page(statement, limit=limit, offset=offset)
+        rows = (await self.session.execute(statement.limit(limit).offset(offset))).mappings().all()
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)
+        counted = select(func.count()).where(*conditions)
+        return rows, int((await self.session.execute(counted)).scalar_one())
 
     async def count_active(self, store_id: uuid.UUID) -> int:
         statement = select(func.count()).where(TrackingItem.store_id == store_id, ACTIVE)

@@ -1,8 +1,9 @@
 """Adding, renaming, removing and restoring items.
 
 Services flush and never commit: the request's session commits the change, its history
-row and its audit event together. Inserts that may collide on a code run in a
-savepoint, so a lost race is a clean 409 (or another attempt) and never a 500.
+row and its audit event together. Inserts that may collide on a code are a
+single `INSERT ... ON CONFLICT DO NOTHING`, so a lost race is a clean 409 (or another
+attempt) and never a 500.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,20 +35,11 @@ from backroom.tools.tracking.service.history import trace
 MAX_CODE_ATTEMPTS = 8
 
 
-async def _insert(session: AsyncSession, item: TrackingItem) -> bool:
-    """Add `item` in a savepoint; False when an active item of the store holds its code."""
-    try:
-        async with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        return False
-    return True
-
-
 def _new_item(caller: StoreCaller, data: ItemCreate, code: str) -> TrackingItem:
     now = utcnow()
     return TrackingItem(
         id=uuid.uuid4(),
+        version=1,
         store_id=caller.store_id,
         name=data.name,
         name_key=fold(data.name),
@@ -56,6 +49,9 @@ def _new_item(caller: StoreCaller, data: ItemCreate, code: str) -> TrackingItem:
         added_by_name=caller.name or None,
         added_at=now,
         is_removed=False,
+        removed_by=None,
+        removed_by_name=None,
+        removed_at=None,
         created_at=now,
         updated_at=now,
     )
@@ -65,10 +61,8 @@ async def create_item(session: AsyncSession, caller: StoreCaller, data: ItemCrea
     """Add an item with the code given, or with a free code the server picks."""
     items = ItemRepository(session)
     if data.code is not None:
-        if await items.active_by_code(caller.store_id, data.code) is not None:
-            raise CodeInUse(data.code)
         item = _new_item(caller, data, data.code)
-        if not await _insert(session, item):
+        if not await items.insert_unless_code_taken(item):
             raise CodeInUse(data.code)
     else:
         item = await _create_with_free_code(session, items, caller, data)
@@ -83,7 +77,7 @@ async def _create_with_free_code(
     for _attempt in range(MAX_CODE_ATTEMPTS):
         code = await pick_free_code(items, caller.store_id, avoid=collided)
         item = _new_item(caller, data, code)
-        if await _insert(session, item):
+        if await items.insert_unless_code_taken(item):
             return item
         collided.append(code)
     raise CodeAllocationBusy
@@ -180,5 +174,5 @@ async def restore_item(
 
 async def list_items(
     session: AsyncSession, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-) -> tuple[Sequence[TrackingItem], int]:
+) -> tuple[Sequence[RowMapping], int]:
     return await ItemRepository(session).list_page(store_id, query, limit=limit, offset=offset)
