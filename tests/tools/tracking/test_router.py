@@ -328,6 +328,11 @@ async def test_create_without_a_code_gets_a_free_four_digit_code(
     code = response.json()["item"]["code"]
     assert re.fullmatch(r"[0-9]{4}", code)
     assert (await client.get(f"{ITEMS}/{code}", headers=as_staff)).status_code == 200
+    with_null = await client.post(
+        ITEMS, json={"name": "Oat Milk", "category": "other", "code": None}, headers=as_staff
+    )
+    assert with_null.status_code == 201
+    assert with_null.json()["item"]["code"] not in {code, None}
 
 
 async def test_the_same_code_may_be_active_in_two_stores(

@@ -84,7 +84,11 @@ class ItemCreate(BaseModel):
 
     name: Name
     category: CategoryInput
-    code: Annotated[Code | None, WithJsonSchema({"type": "string", "pattern": CODE_PATTERN})] = None
+    # Left out or null: the server picks a free code.
+    code: Annotated[
+        Code | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "pattern": CODE_PATTERN}, {"type": "null"}]}),
+    ] = None
 
 
 class ItemUpdate(BaseModel):
