@@ -143,6 +143,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8811, help="first of three free ports")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     parser.add_argument(
+        "--tracking",
+        action="store_true",
+        help="only the tracking routes' CPU per request, in-process (bench/tracking.py)",
+    )
+    parser.add_argument(
         "--add-to",
         type=Path,
         help="a bench/results/*.json whose rows this run completes (its rows win)",
@@ -710,6 +715,10 @@ def prepare(bench: Bench) -> None:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
+    if args.tracking:
+        import tracking
+
+        return tracking.main(["--pg-host", args.pg_host, "--pg-port", str(args.pg_port)])
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="backroom-bench-"))
     database = f"backroom_bench_{secrets.token_hex(4)}"

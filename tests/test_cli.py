@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -168,6 +169,24 @@ def test_python_dash_m_backroom_is_the_command(env: dict[str, str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage: backroom" in result.stdout
+
+
+def test_a_store_created_from_the_command_line_gets_every_tools_set_up(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # A fresh process: the tools register their set-ups only once imported.
+    for args in (["db", "upgrade"], ["stores", "create", "Corner Store"]):
+        result = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [sys.executable, "-m", "backroom", *args],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        (templates,) = connection.execute("SELECT count(*) FROM tracking_suggestion").fetchone()
+    assert templates > 0
 
 
 def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 30) -> None:

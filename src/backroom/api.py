@@ -8,6 +8,7 @@ from backroom.accounts import router as accounts
 from backroom.accounts.deps import get_principal
 from backroom.tools.rtde import router as rtde
 from backroom.tools.tasks import router as tasks
+from backroom.tools.tracking import router as tracking
 
 api_router = APIRouter(prefix="/api")
 api_router.include_router(accounts.public_router)
@@ -17,4 +18,5 @@ authenticated = APIRouter(dependencies=[Depends(get_principal)])
 authenticated.include_router(accounts.router)
 authenticated.include_router(tasks.router)
 authenticated.include_router(rtde.router)
+authenticated.include_router(tracking.router)
 api_router.include_router(authenticated)

@@ -35,8 +35,18 @@ db_app = typer.Typer(help="Database migrations and upkeep.", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 # Domain command groups, one `app.add_typer(...)` line each (the groups live in the
 # domain's cli.py).
-app.add_typer(accounts_cli.stores_app, name="stores")
-app.add_typer(accounts_cli.users_app, name="users")
+
+
+def _load_tools() -> None:
+    """Import every tool, so the store set-ups they register run for stores made here.
+
+    Imported here and not at the top: `serve` must set up metrics before the app loads.
+    """
+    import backroom.models  # noqa: F401
+
+
+app.add_typer(accounts_cli.stores_app, name="stores", callback=_load_tools)
+app.add_typer(accounts_cli.users_app, name="users", callback=_load_tools)
 
 
 def _settings() -> Settings:

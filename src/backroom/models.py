@@ -5,6 +5,7 @@ from backroom.core import audit, idempotency
 from backroom.core.db import Base
 from backroom.tools.rtde import models as rtde_models
 from backroom.tools.tasks import models as tasks_models
+from backroom.tools.tracking import models as tracking_models
 
 metadata = Base.metadata
 
@@ -15,4 +16,5 @@ __all__ = [
     "metadata",
     "rtde_models",
     "tasks_models",
+    "tracking_models",
 ]

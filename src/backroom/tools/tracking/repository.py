@@ -1,0 +1,298 @@
+"""Every query of the tracking tool. Each one takes the store: another store's rows never match."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    RowMapping,
+    SQLColumnExpression,
+    TextClause,
+    case,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+
+from backroom.core.repository import Repository
+from backroom.tools.tracking.models import (
+    CODE_SPACE,
+    TrackingHistory,
+    TrackingItem,
+    TrackingSuggestion,
+    fold,
+)
+from backroom.tools.tracking.schemas import HistoryQuery, ItemListQuery
+
+
+def escape_like(text: str) -> str:
+    """`%`, `_` and the escape character itself stand for themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
+    return column.like(f"%{escape_like(fold(text))}%", escape="\\")
+
+
+def _prefix_first(column: SQLColumnExpression[str], text: str) -> ColumnElement[int]:
+    return case((column.like(f"{escape_like(fold(text))}%", escape="\\"), 0), else_=1)
+
+
+ACTIVE = TrackingItem.is_removed == false()
+LISTED_COLUMNS = (
+    "id", "name", "category", "code", "added_by", "added_by_name", "added_at",
+    "is_removed", "removed_at", "removed_by", "removed_by_name",
+)  # fmt: skip
+# The predicate of the partial unique index, as each engine declares it (see models.py).
+_INDEX_WHERE: dict[str, TextClause] = {
+    "postgresql": text("NOT is_removed"),
+    "sqlite": text("is_removed = 0"),
+}
+
+
+class ItemRepository(Repository[TrackingItem]):
+    model = TrackingItem
+
+    async def active_by_code(
+        self, store_id: uuid.UUID, code: str, *, for_update: bool = False
+    ) -> TrackingItem | None:
+        statement = select(TrackingItem).where(
+            TrackingItem.store_id == store_id, TrackingItem.code == code, ACTIVE
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.one_or_none(statement)
+
+    async def insert_unless_code_taken(self, item: TrackingItem) -> bool:
+        """Insert `item` unless an active item of its store holds its code; True if inserted.
+
+        One `INSERT ... ON CONFLICT DO NOTHING` on the partial unique index: a lost race
+        is a row not inserted, not an error that would abort the transaction, so no
+        savepoint is needed. The item then joins the session as the persistent row.
+        """
+        dialect = self.session.get_bind().dialect.name
+        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {
+            column.key: getattr(item, column.key) for column in TrackingItem.__table__.columns
+        }
+        statement = (
+            builder(TrackingItem)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
+            )
+            .returning(TrackingItem.id)
+        )
+        if (await self.session.execute(statement)).first() is None:
+            return False
+        make_transient_to_detached(item)
+        self.session.add(item)
+        return True
+
+    async def has_removed_with_code(self, store_id: uuid.UUID, code: str) -> bool:
+        statement = select(TrackingItem.id).where(
+            TrackingItem.store_id == store_id,
+            TrackingItem.code == code,
+            TrackingItem.is_removed,
+        )
+        return (await self.session.execute(statement.limit(1))).first() is not None
+
+    async def by_id(
+        self, store_id: uuid.UUID, item_id: uuid.UUID, *, for_update: bool = False
+    ) -> TrackingItem | None:
+        statement = select(TrackingItem).where(
+            TrackingItem.id == item_id, TrackingItem.store_id == store_id
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.one_or_none(statement)
+
+    async def list_page(
+        self, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
+    ) -> tuple[Sequence[RowMapping], int]:
+        """One page, newest first, as plain rows of the listed columns, and the match count.
+
+        Rows rather than ORM objects: a page may hold thousands of items that are only read.
+        """
+        conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == store_id]
+        if not query.include_removed:
+            conditions.append(ACTIVE)
+        if query.category is not None:
+            conditions.append(TrackingItem.category == query.category.value)
+        if query.search:
+            conditions.append(
+                or_(
+                    _contains(TrackingItem.name_key, query.search),
+                    TrackingItem.code.like(f"{escape_like(query.search)}%", escape="\\"),
+                )
+            )
+        columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
+        statement = (
+            select(*columns)
+            .where(*conditions)
+            .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
+        )
+        rows = (await self.session.execute(statement.limit(limit).offset(offset))).mappings().all()
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)
+        counted = select(func.count()).where(*conditions)
+        return rows, int((await self.session.execute(counted)).scalar_one())
+
+    async def count_active(self, store_id: uuid.UUID) -> int:
+        statement = select(func.count()).where(TrackingItem.store_id == store_id, ACTIVE)
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def code_usage(
+        self, store_id: uuid.UUID, codes: Iterable[str]
+    ) -> list[tuple[str, bool, dt.datetime | None]]:
+        """For each of `codes` ever used in the store: (code, held now, last freed at)."""
+        held = func.max(case((ACTIVE, 1), else_=0))
+        statement = (
+            select(TrackingItem.code, held, func.max(TrackingItem.removed_at))
+            .where(TrackingItem.store_id == store_id, TrackingItem.code.in_(list(codes)))
+            .group_by(TrackingItem.code)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [(str(code), bool(active), freed) for code, active, freed in rows]
+
+    async def lowest_free_code(self, store_id: uuid.UUID) -> int | None:
+        """The lowest code no active item holds, in one query; None when all are held.
+
+        Each held code is compared with the one before it (-1 before the first), and a
+        sentinel past the last code closes the range: the first gap starts the answer.
+        """
+        used = select(cast(TrackingItem.code, Integer).label("n")).where(
+            TrackingItem.store_id == store_id, ACTIVE
+        )
+        numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
+        previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
+        pairs = select(numbers.c.n, previous.label("previous")).subquery()
+        statement = (
+            select(pairs.c.previous + 1)
+            .where(pairs.c.n - pairs.c.previous > 1)
+            .order_by(pairs.c.n)
+            .limit(1)
+        )
+        found = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def search_names(
+        self, store_id: uuid.UUID, category: str, text: str, *, limit: int
+    ) -> list[tuple[str, str]]:
+        """Active items of the category whose name contains `text`: (name, code), best first."""
+        statement = (
+            select(TrackingItem.name, TrackingItem.code)
+            .where(
+                TrackingItem.store_id == store_id,
+                ACTIVE,
+                TrackingItem.category == category,
+                _contains(TrackingItem.name_key, text),
+            )
+            .order_by(
+                _prefix_first(TrackingItem.name_key, text),
+                func.length(TrackingItem.name_key),
+                TrackingItem.name_key,
+                TrackingItem.added_at.desc(),
+            )
+            .limit(limit)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [(str(name), str(code)) for name, code in rows]
+
+
+class HistoryRepository(Repository[TrackingHistory]):
+    model = TrackingHistory
+
+    async def list_page(
+        self, store_id: uuid.UUID, query: HistoryQuery, *, limit: int, offset: int
+    ) -> tuple[Sequence[TrackingHistory], int]:
+        conditions: list[ColumnElement[bool]] = [TrackingHistory.store_id == store_id]
+        if query.user_id is not None:
+            conditions.append(TrackingHistory.user_id == query.user_id)
+        if query.action is not None:
+            conditions.append(TrackingHistory.action == query.action.value)
+        if query.item_code is not None:
+            conditions.append(TrackingHistory.item_code == query.item_code)
+        statement = (
+            select(TrackingHistory)
+            .where(*conditions)
+            .order_by(TrackingHistory.timestamp.desc(), TrackingHistory.id.desc())
+        )
+        return await self.page(statement, limit=limit, offset=offset)
+
+
+class SuggestionRepository(Repository[TrackingSuggestion]):
+    model = TrackingSuggestion
+
+    async def list_for_store(
+        self, store_id: uuid.UUID, category: str | None
+    ) -> Sequence[TrackingSuggestion]:
+        statement = select(TrackingSuggestion).where(TrackingSuggestion.store_id == store_id)
+        if category is not None:
+            statement = statement.where(TrackingSuggestion.category == category)
+        statement = statement.order_by(TrackingSuggestion.category, TrackingSuggestion.name_key)
+        return await self.all(statement)
+
+    async def by_id(
+        self, store_id: uuid.UUID, suggestion_id: uuid.UUID
+    ) -> TrackingSuggestion | None:
+        statement = select(TrackingSuggestion).where(
+            TrackingSuggestion.id == suggestion_id, TrackingSuggestion.store_id == store_id
+        )
+        return await self.one_or_none(statement)
+
+    async def by_name(
+        self, store_id: uuid.UUID, category: str, name: str
+    ) -> TrackingSuggestion | None:
+        statement = select(TrackingSuggestion).where(
+            TrackingSuggestion.store_id == store_id,
+            TrackingSuggestion.category == category,
+            TrackingSuggestion.name_key == fold(name),
+        )
+        return await self.one_or_none(statement)
+
+    async def search_names(
+        self, store_id: uuid.UUID, category: str, text: str, *, limit: int
+    ) -> list[str]:
+        statement = (
+            select(TrackingSuggestion.name)
+            .where(
+                TrackingSuggestion.store_id == store_id,
+                TrackingSuggestion.category == category,
+                _contains(TrackingSuggestion.name_key, text),
+            )
+            .order_by(
+                _prefix_first(TrackingSuggestion.name_key, text),
+                func.length(TrackingSuggestion.name_key),
+                TrackingSuggestion.name_key,
+            )
+            .limit(limit)
+        )
+        return [str(name) for name in (await self.session.execute(statement)).scalars()]
+
+    async def add_many(self, store_id: uuid.UUID, templates: Iterable[tuple[str, str]]) -> None:
+        """Insert (category, name) templates in one statement."""
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "store_id": store_id,
+                "category": category,
+                "name": name,
+                "name_key": fold(name),
+            }
+            for category, name in templates
+        ]
+        if rows:
+            await self.session.execute(insert(TrackingSuggestion), rows)

@@ -1,0 +1,1 @@
+"""The rules of the tracking tool, split by use case."""
