@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from backroom.accounts import router as accounts
 from backroom.accounts.deps import get_principal
+from backroom.tools.activity import router as activity
 from backroom.tools.tasks import router as tasks
 
 api_router = APIRouter(prefix="/api")
@@ -15,4 +16,5 @@ api_router.include_router(accounts.public_router)
 authenticated = APIRouter(dependencies=[Depends(get_principal)])
 authenticated.include_router(accounts.router)
 authenticated.include_router(tasks.router)
+authenticated.include_router(activity.router)
 api_router.include_router(authenticated)

@@ -16,6 +16,7 @@ import typer
 
 from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
+from backroom.tools.activity import cli as activity_cli
 
 app = typer.Typer(help="Backroom: the store's backend.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and upkeep.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 # domain's cli.py).
 app.add_typer(accounts_cli.stores_app, name="stores")
 app.add_typer(accounts_cli.users_app, name="users")
+app.add_typer(activity_cli.audit_app, name="audit")
 
 
 def _settings() -> Settings:

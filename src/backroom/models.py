@@ -3,8 +3,9 @@
 from backroom.accounts import models as accounts_models
 from backroom.core import audit, idempotency
 from backroom.core.db import Base
+from backroom.tools.activity import models as activity_models
 from backroom.tools.tasks import models as tasks_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit", "idempotency", "metadata", "tasks_models"]
+__all__ = ["accounts_models", "activity_models", "audit", "idempotency", "metadata", "tasks_models"]
