@@ -193,6 +193,7 @@ DASHBOARD_CASES = [
     ids=[case[0].value for case in DASHBOARD_CASES],
 )
 async def test_each_store_tool_event_reads_as_the_app_expects(
+    *,
     client: httpx.AsyncClient,
     session: AsyncSession,
     crew_a: Crew,
@@ -409,6 +410,7 @@ ADMIN_CASES = [
     ids=[f"{case[0].value}-{case[2]}" for case in ADMIN_CASES],
 )
 async def test_each_admin_change_reads_as_the_app_expects(
+    *,
     client: httpx.AsyncClient,
     session: AsyncSession,
     crew_a: Crew,

@@ -196,16 +196,18 @@ async def trail(session: AsyncSession, crew_a: Crew) -> dict[str, AuditEvent]:
     """A small trail of store A, one event a minute from BASE."""
     staff, admin = crew_a.staff.actor, crew_a.admin.actor
     item = uuid.uuid4()
+    tracked = "tracking_item"
     rows: list[tuple[str, AuditAction, Any, str, Any, str | None, dict[str, Any]]] = [
-        ("added", AuditAction.TRACKING_ITEM_ADDED, staff, "tracking_item", item, "Vanilla Syrup",
+        ("added", AuditAction.TRACKING_ITEM_ADDED, staff, tracked, item, "Vanilla Syrup",
          {"code": "0042", "category": "syrups", "name": "Vanilla Syrup"}),
-        ("removed", AuditAction.TRACKING_ITEM_REMOVED, staff, "tracking_item", item, "Vanilla Syrup",
+        ("removed", AuditAction.TRACKING_ITEM_REMOVED, staff, tracked, item, "Vanilla Syrup",
          {"code": "0042", "category": "syrups", "name": "Vanilla Syrup"}),
-        ("mocha", AuditAction.TRACKING_ITEM_ADDED, admin, "tracking_item", uuid.uuid4(), "Mocha Sauce",
+        ("mocha", AuditAction.TRACKING_ITEM_ADDED, admin, tracked, uuid.uuid4(), "Mocha Sauce",
          {"code": "0100", "category": "sauces", "name": "Mocha Sauce"}),
         ("par", AuditAction.MILK_PAR_UPDATED, admin, "milk_par_level", uuid.uuid4(), "Oat Milk",
          {"activity_type": "milk_par_updated", "milk_type_name": "Oat Milk", "old": 4, "new": 6}),
-        ("rtde", AuditAction.RTDE_ITEM_CREATED, admin, "rtde_item", uuid.uuid4(), "Vanilla Latte Can",
+        ("rtde", AuditAction.RTDE_ITEM_CREATED, admin, "rtde_item", uuid.uuid4(),
+         "Vanilla Latte Can",
          {"activity_type": "rtde_item_created", "name": "Vanilla Latte Can", "par_level": 6}),
     ]  # fmt: skip
     events = {}
@@ -242,7 +244,8 @@ def _keys(trail: dict[str, AuditEvent], *names: str) -> list[str]:
         ({"until": "2026-11-20T09:01:00Z"}, ["added"]),  # until is excluded
         ({"since": "2026-11-20T09:01:00Z", "until": "2026-11-20T09:03:00Z"}, ["mocha", "removed"]),
         ({"since": "2026-11-20T01:01:00-08:00"}, ["rtde", "par", "mocha", "removed"]),
-        ({"since": "2026-11-20", "until": "2026-11-21"}, ["rtde", "par", "mocha", "removed", "added"]),
+        ({"since": "2026-11-20", "until": "2026-11-21"},
+         ["rtde", "par", "mocha", "removed", "added"]),
         ({"since": "2026-11-21T09:00:00Z", "until": "2026-11-21T09:00:00Z"}, []),
     ],
 )  # fmt: skip
@@ -327,7 +330,7 @@ async def test_blank_q_is_no_filter(
     assert len(await _ids(client, crew_a.admin, q="   ")) == len(trail)
 
 
-# --- Paging ----------------------------------------------------------------------------------------
+# --- Paging ------------------------------------------------------------------------------
 
 
 async def test_cursor_paging_visits_every_event_once_while_events_are_added(
