@@ -1,9 +1,10 @@
 """Activity: full-text search over the audit trail.
 
-PostgreSQL: a GIN index on a `tsvector` expression (labels and the string/number values
-of `details`), queried with the same expression. SQLite: an FTS5 table kept in sync by
-triggers; it holds the event id as an indexed column so a delete finds its row through
-the index (the audit table's implicit rowid is not stable across VACUUM).
+PostgreSQL: a GIN index on the store and a `tsvector` expression (labels and the
+string/number values of `details`), queried with the same expression. SQLite: an FTS5
+table kept in sync by triggers; it holds the event id as an indexed column so a delete
+finds its row through the index (the audit table's implicit rowid is not stable across
+VACUUM).
 
 The expressions here are a frozen copy of the ones in `tools/activity/search.py`.
 
@@ -44,8 +45,13 @@ _SQLITE_DELETE = (
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # btree_gin puts the store in the same GIN index as the text, so a search reads
+        # the matches of one store, not those of every store (a trusted extension: the
+        # database owner may create it).
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
         op.execute(
-            f"CREATE INDEX ix_audit_event_search ON audit_event USING gin ({_POSTGRES_DOCUMENT})"
+            "CREATE INDEX ix_audit_event_search ON audit_event"
+            f" USING gin (store_id, ({_POSTGRES_DOCUMENT}))"
         )
         return
     op.execute(
@@ -73,6 +79,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # btree_gin stays: other objects may have come to use it.
         op.execute("DROP INDEX IF EXISTS ix_audit_event_search")
         return
     for trigger in ("audit_event_fts_update", "audit_event_fts_delete", "audit_event_fts_insert"):

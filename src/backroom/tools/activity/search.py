@@ -9,7 +9,8 @@ alternatives. Every word also matches as a prefix, so "vani" finds "Vanilla".
 
 - PostgreSQL: `websearch_to_tsquery` parses the query; each lexeme is then made a
   prefix (`:*`) and the result matched against the expression of the GIN index
-  `ix_audit_event_search` (the same expression, so the planner uses the index).
+  `ix_audit_event_search` (the same expression, so the planner uses the index; the
+  index also holds the store, so only the caller's store's matches are read).
 - SQLite: the same syntax is parsed here and written as an FTS5 query over the
   `audit_event_fts` table that triggers keep in step with the audit table.
 """
