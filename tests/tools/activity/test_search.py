@@ -306,6 +306,7 @@ async def test_filters_combine(
         ("staffa", ["removed", "added"]),  # the actor's name
         ("oat", ["par"]),
         ("vanilla -syrup", ["rtde"]),
+        ("-vanilla", ["par", "mocha"]),  # only what to leave out
         ("mocha or oat", ["par", "mocha"]),
         ('"latte can"', ["rtde"]),
         ('"can latte"', []),  # a quoted phrase keeps its order
