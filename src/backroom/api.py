@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from backroom.accounts import router as accounts
 from backroom.accounts.deps import get_principal
+from backroom.tools.activity import router as activity
 from backroom.tools.rtde import router as rtde
 from backroom.tools.tasks import router as tasks
 from backroom.tools.tracking import router as tracking
@@ -19,4 +20,5 @@ authenticated.include_router(accounts.router)
 authenticated.include_router(tasks.router)
 authenticated.include_router(rtde.router)
 authenticated.include_router(tracking.router)
+authenticated.include_router(activity.router)
 api_router.include_router(authenticated)

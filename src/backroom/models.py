@@ -3,6 +3,7 @@
 from backroom.accounts import models as accounts_models
 from backroom.core import audit, idempotency
 from backroom.core.db import Base
+from backroom.tools.activity import models as activity_models
 from backroom.tools.rtde import models as rtde_models
 from backroom.tools.tasks import models as tasks_models
 from backroom.tools.tracking import models as tracking_models
@@ -11,6 +12,7 @@ metadata = Base.metadata
 
 __all__ = [
     "accounts_models",
+    "activity_models",
     "audit",
     "idempotency",
     "metadata",

@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     AUTH_LOGOUT_ALL = "auth.session.logged_out_all"
     AUTH_PASSWORD_CHANGED = "auth.password.changed"
     AUTH_PIN_CHANGED = "auth.pin.changed"
+    AUTH_PROFILE_UPDATED = "auth.profile.updated"
     ACCOUNTS_USER_REGISTERED = "accounts.user.registered"
     ACCOUNTS_USER_CREATED = "accounts.user.created"
     ACCOUNTS_USER_UPDATED = "accounts.user.updated"

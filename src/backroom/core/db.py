@@ -91,6 +91,11 @@ class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
 
+# Execution option of a connection that only reads (a long export): on SQLite its
+# transaction does not take the write lock, so writers are not held up meanwhile.
+READ_ONLY = "backroom_read_only"
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
@@ -119,7 +124,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
-    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction.
+    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction
+    (but a `READ_ONLY` one).
 
     Taking the write lock when the transaction begins means two writers queue on
     `busy_timeout` instead of deadlocking when both try to upgrade a read lock.
@@ -137,6 +143,9 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a snapshot for a long read; writers go on
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

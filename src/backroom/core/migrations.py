@@ -24,6 +24,21 @@ import backroom
 ROOT = Path(backroom.__file__).resolve().parents[2]
 
 
+def unmanaged(metadata: MetaData) -> Callable[[str | None, str, Any], bool]:
+    """An `include_name` hook that leaves out what migrations manage by hand.
+
+    Some objects cannot be described by the models (an FTS5 table and its shadow
+    tables, an expression index of one engine); their domain lists their names in
+    `metadata.info["unmanaged"]` so that comparing models and database skips them.
+    """
+    names = metadata.info.setdefault("unmanaged", set())
+
+    def include_name(name: str | None, _type: str, _parents: Any) -> bool:
+        return name not in names
+
+    return include_name
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
@@ -73,7 +88,9 @@ def schema_diff(database_url: str, metadata: MetaData) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty: none)."""
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": unmanaged(metadata)}
+        )
         return list(compare_metadata(context, metadata))
 
     return with_connection(database_url, compare)

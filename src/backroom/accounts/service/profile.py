@@ -44,6 +44,16 @@ async def update_me(session: AsyncSession, user_id: uuid.UUID, body: ProfileUpda
         user.display_name = changes["name"]
     await session.flush()
     auth_changed(session, user.id)  # the name in the cached auth state
+    await audit.record(
+        session,
+        AuditAction.AUTH_PROFILE_UPDATED,
+        actor=actor_of(user),
+        target_type="user",
+        target_id=user.id,
+        target_label=user.name,
+        details={"changes": changes},
+        store_id=user.store_id,
+    )
     return user
 
 

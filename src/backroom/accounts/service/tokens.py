@@ -143,6 +143,17 @@ async def logout(
         family = row.family_id if row is not None and row.user_id == user_id else None
     if family is not None:
         await tokens.revoke_family(family, now, user_id=user_id)
+    user = await UserRepository(session).get(user_id)
+    if user is not None:
+        await audit.record(
+            session,
+            AuditAction.AUTH_LOGOUT,
+            actor=actor_of(user),
+            target_type="user",
+            target_id=user.id,
+            target_label=user.name,
+            store_id=user.store_id,
+        )
 
 
 async def logout_all(session: AsyncSession, user_id: uuid.UUID, now: dt.datetime) -> None:
