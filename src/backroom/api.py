@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from backroom.accounts import router as accounts
 from backroom.accounts.deps import get_principal
+from backroom.tools.milk_count import router as milk_count
 from backroom.tools.tasks import router as tasks
 
 api_router = APIRouter(prefix="/api")
@@ -15,4 +16,7 @@ api_router.include_router(accounts.public_router)
 authenticated = APIRouter(dependencies=[Depends(get_principal)])
 authenticated.include_router(accounts.router)
 authenticated.include_router(tasks.router)
+authenticated.include_router(milk_count.router, prefix="/milk-count")
+# The tablet app's name for the same tool: the same handlers, kept out of the schema.
+authenticated.include_router(milk_count.router, prefix="/milk-order", include_in_schema=False)
 api_router.include_router(authenticated)
