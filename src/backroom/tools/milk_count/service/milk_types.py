@@ -38,8 +38,8 @@ async def seed_default_milk_types(session: AsyncSession, store: Store) -> None:
     Registered as a store set-up, so it runs inside `create_store`'s transaction.
     """
     now = utcnow()
-    for position, (name, category) in enumerate(DEFAULT_MILK_TYPES, start=1):
-        milk_type = MilkType(
+    milk_types = [
+        MilkType(
             id=uuid.uuid4(),
             store_id=store.id,
             name=name,
@@ -50,8 +50,12 @@ async def seed_default_milk_types(session: AsyncSession, store: Store) -> None:
             created_at=now,
             updated_at=now,
         )
-        session.add(milk_type)
-        session.add(_zero_par(milk_type, now=now))
+        for position, (name, category) in enumerate(DEFAULT_MILK_TYPES, start=1)
+    ]
+    # Two flushes: without a relationship the ORM does not order the tables by their key.
+    session.add_all(milk_types)
+    await session.flush()
+    session.add_all([_zero_par(milk_type, now=now) for milk_type in milk_types])
     await session.flush()
 
 
@@ -101,8 +105,9 @@ async def create_milk_type(
         updated_at=now,
     )
     session.add(milk_type)
-    session.add(_zero_par(milk_type, now=now))
     await _flush_name(session)
+    session.add(_zero_par(milk_type, now=now))
+    await session.flush()
     await _audit(session, AuditAction.MILK_TYPE_CREATED, caller, milk_type)
     return milk_type
 
