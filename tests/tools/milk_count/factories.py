@@ -8,9 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import Store
+from backroom.core.audit import AuditEvent
 from backroom.tools.milk_count.service.milk_types import seed_default_milk_types
 
 BASE = "/api/milk-count"
@@ -111,3 +114,40 @@ async def walk_to(
             return
         response = await save(client, headers, session_id, phase, valid_body(phase, types))
         assert response.status_code == 200, response.text
+
+
+async def audit_events(app: FastAPI, action: str | None = None) -> list[AuditEvent]:
+    """The audit trail as committed, oldest first (read in a transaction of its own)."""
+    statement = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)
+    if action is not None:
+        statement = statement.where(AuditEvent.action == action)
+    async with app.state.db.sessionmaker() as session:
+        return list((await session.execute(statement)).scalars().all())
+
+
+async def set_par(
+    client: httpx.AsyncClient, headers: Mapping[str, str], milk_type_id: str, value: int
+) -> httpx.Response:
+    response = await client.put(
+        f"{BASE}/admin/par-levels/{milk_type_id}", json={"par_value": value}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+class StatementCounter:
+    """Counts the statements the app sends to the database (an executemany is one)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.engine = app.state.db.engine.sync_engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, *args: Any) -> None:
+        self.statements.append(str(args[2]))
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
