@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import Store
@@ -69,9 +69,14 @@ class MilkTypeRepository(Repository[MilkType]):
         )
         return await self.one_or_none(statement)
 
-    async def last_display_order(self, store_id: uuid.UUID) -> int:
-        statement = select(func.max(MilkType.display_order)).where(MilkType.store_id == store_id)
-        return (await self.session.scalar(statement)) or 0
+    async def all_in_order(self, store_id: uuid.UUID) -> Sequence[MilkType]:
+        """Every milk type of the store, inactive ones included, in display order."""
+        statement = (
+            select(MilkType)
+            .where(MilkType.store_id == store_id)
+            .order_by(MilkType.display_order, MilkType.name_key, MilkType.id)
+        )
+        return await self.all(statement)
 
 
 class ParLevelRepository(Repository[MilkParLevel]):

@@ -85,13 +85,25 @@ async def _check_name_free(
         raise MilkTypeExists
 
 
+async def _place(repository: MilkTypeRepository, milk_type: MilkType, position: int | None) -> None:
+    """Put `milk_type` at `position` (1 = first; None or past the end = last) and number
+    the store's milk types 1..n again, so positions never tie or leave gaps."""
+    others = [
+        row for row in await repository.all_in_order(milk_type.store_id) if row is not milk_type
+    ]
+    index = len(others) if position is None else min(position - 1, len(others))
+    others.insert(index, milk_type)
+    for number, row in enumerate(others, start=1):
+        if row.display_order != number:
+            row.display_order = number
+
+
 async def create_milk_type(
     session: AsyncSession, caller: StoreCaller, data: MilkTypeCreate, *, clock: Clock
 ) -> MilkType:
     """A new milk type (at the end of the list unless told where), with a par of 0."""
     repository = MilkTypeRepository(session)
     await _check_name_free(repository, caller.store_id, data.name)
-    order = data.display_order or await repository.last_display_order(caller.store_id) + 1
     now = clock.now()
     milk_type = MilkType(
         id=uuid.uuid4(),
@@ -99,11 +111,12 @@ async def create_milk_type(
         name=data.name,
         name_key=fold(data.name),
         category=data.category,
-        display_order=order,
+        display_order=0,
         active=True,
         created_at=now,
         updated_at=now,
     )
+    await _place(repository, milk_type, data.display_order)
     session.add(milk_type)
     await _flush_name(session)
     session.add(_zero_par(milk_type, now=now))
@@ -120,16 +133,21 @@ async def update_milk_type(
     *,
     clock: Clock,
 ) -> MilkType:
-    """Rename, reorder, deactivate or reactivate; only the fields sent change."""
+    """Rename, move, deactivate or reactivate; only the fields sent change."""
+    repository = MilkTypeRepository(session)
     changes: dict[str, list[Any]] = {}
+    # Queries first: a query flushes, and the rename must reach the database in
+    # `_flush_name`, where a name taken meanwhile becomes a 409.
+    if data.display_order is not None and data.display_order != milk_type.display_order:
+        old = milk_type.display_order
+        await _place(repository, milk_type, data.display_order)
+        if milk_type.display_order != old:
+            changes["display_order"] = [old, milk_type.display_order]
     if data.name is not None and data.name != milk_type.name:
-        await _check_name_free(MilkTypeRepository(session), caller.store_id, data.name, milk_type)
+        await _check_name_free(repository, caller.store_id, data.name, milk_type)
         changes["name"] = [milk_type.name, data.name]
         milk_type.name = data.name
         milk_type.name_key = fold(data.name)
-    if data.display_order is not None and data.display_order != milk_type.display_order:
-        changes["display_order"] = [milk_type.display_order, data.display_order]
-        milk_type.display_order = data.display_order
     if data.active is not None and data.active != milk_type.active:
         changes["active"] = [milk_type.active, data.active]
         milk_type.active = data.active
