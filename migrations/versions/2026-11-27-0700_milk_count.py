@@ -214,8 +214,9 @@ def _seed_default_milk_types() -> None:
     store = sa.table("store", sa.column("id", sa.Uuid()))
     milk_type = sa.table(
         "milk_type",
-        *(sa.column(name, sa.String()) for name in ("store_id", "name", "name_key", "category")),
+        *(sa.column(name, sa.String()) for name in ("name", "name_key", "category")),
         sa.column("id", sa.Uuid()),
+        sa.column("store_id", sa.Uuid()),
         sa.column("display_order", sa.Integer()),
         sa.column("active", sa.Boolean()),
         sa.column("created_at", UTCDateTime()),
