@@ -14,6 +14,10 @@ from typing import Annotated
 
 import typer
 
+# Importing every model also imports every tool package, which registers what a new
+# store needs (default milk types, ...): `stores create` and `users create-admin` run
+# `create_store` in this process, without the app.
+from backroom import models as _all_models  # noqa: F401
 from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
 

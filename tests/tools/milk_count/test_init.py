@@ -4,6 +4,8 @@ migration gives them to the stores that existed before it."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +99,25 @@ def test_the_migration_gives_existing_stores_the_default_milk_types(fresh_databa
         assert [row[1] for row in mine] == DEFAULT_NAMES
         assert [row[2] for row in mine] == list(range(1, 10))
         assert {row[3] for row in mine} == {0}
+
+
+def test_a_store_created_on_the_command_line_gets_the_default_milk_types(tmp_path: Path) -> None:
+    """In a process of its own, as an operator runs it: nothing but the command imports
+    the tool packages there."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env = {"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), "ENVIRONMENT": "development"}
+    for command in (["db", "upgrade"], ["stores", "create", "Quay Street", "--timezone", "UTC"]):
+        result = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "backroom", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    def names(connection: Connection) -> list[str]:
+        statement = sa.text("SELECT name FROM milk_type ORDER BY display_order")
+        return [row[0] for row in connection.execute(statement)]
+
+    assert with_connection(url, names) == DEFAULT_NAMES
