@@ -96,7 +96,7 @@ async def test_an_invalid_milk_type_is_422(
         {"name": " "},
         {"display_order": 0},
         {"display_order": None},
-        {"display_order": 1.0},
+        {"display_order": 1.5},
         {"active": None},
         {"active": "false"},
         {"active": 0},
@@ -461,3 +461,13 @@ async def test_moving_a_milk_type_renumbers_the_others_without_gaps_or_ties(
     assert first.json()["milk_type"]["display_order"] == 1
     names = [t["name"] for t in await active_types(client, as_admin)]
     assert names == ["Rice", *DEFAULT_NAMES[:6], *DEFAULT_NAMES[7:], "Oat"]
+
+
+async def test_a_bad_body_is_422_whatever_if_match_says(
+    client: httpx.AsyncClient, as_admin: dict[str, str]
+) -> None:
+    milk_type = (await active_types(client, as_admin))[0]
+    path = f"{BASE}/admin/par-levels/{milk_type['id']}"
+    for if_match in ('"7"', "garbage"):
+        response = await client.put(path, json={}, headers={**as_admin, "If-Match": if_match})
+        assert response.status_code == 422, if_match

@@ -345,3 +345,11 @@ async def test_unknown_query_parameters_are_ignored(
 
 def test_every_phase_has_a_route() -> None:
     assert set(PHASE_PATHS) == {"night_foh", "night_boh", "morning", "on_order"}
+
+
+async def test_get_on_the_start_route_is_405_naming_post(
+    client: httpx.AsyncClient, as_staff: dict[str, str]
+) -> None:
+    response = await client.get(f"{BASE}/sessions/start", headers=as_staff)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

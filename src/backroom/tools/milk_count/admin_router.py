@@ -76,7 +76,7 @@ def par_level_read(par: MilkParLevel, milk_type: MilkType) -> ParLevelRead:
     )
 
 
-@routes.get("/milk-types", response_model=MilkTypeList)
+@routes.get("/milk-types", response_model=MilkTypeList, responses=problem_responses(Unprocessable))
 async def list_milk_types(
     caller: StoreAdmin,
     session: SessionDep,

@@ -11,16 +11,16 @@ import uuid
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, Path
+from fastapi import Depends, Header, Path
+from pydantic import WithJsonSchema
 
 from backroom.accounts.deps import SettingsDep, StoreAdmin, StoreCaller, StoreStaff
 from backroom.core.clock import ClockDep
-from backroom.core.concurrency import if_match
+from backroom.core.concurrency import IF_MATCH_PATTERN, parse_if_match
 from backroom.core.db import SessionDep
 from backroom.tools.milk_count.errors import (
     MilkSessionNotFound,
     MilkTypeNotFound,
-    ParLevelChanged,
 )
 from backroom.tools.milk_count.models import MilkSession, MilkType
 from backroom.tools.milk_count.repository import (
@@ -29,6 +29,7 @@ from backroom.tools.milk_count.repository import (
     store_timezone,
 )
 from backroom.tools.milk_count.service.common import StoreTime
+from backroom.tools.milk_count.service.par_levels import Precondition
 
 SessionIdPath = Annotated[str, Path(description="The session's id (a UUID).")]
 MilkTypeIdPath = Annotated[str, Path(description="The milk type's id (a UUID).")]
@@ -94,4 +95,24 @@ StaffSession = Annotated[MilkSession, Depends(staff_session)]
 AdminSession = Annotated[MilkSession, Depends(admin_session)]
 AdminMilkType = Annotated[MilkType, Depends(admin_milk_type)]
 StoreTimeDep = Annotated[StoreTime, Depends(store_time)]
-ParIfMatch = Annotated[frozenset[int] | None, Depends(if_match(ParLevelChanged))]
+
+
+async def par_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag you read (`"3"`); the write is refused with 412 if it changed.',
+        ),
+        # A string or absent, never null: the header has no null.
+        WithJsonSchema({"type": "string", "pattern": IF_MATCH_PATTERN}),
+    ] = None,
+) -> Precondition:
+    """The par level's `If-Match`; an unreadable value becomes a 412 in the service."""
+    try:
+        return Precondition(versions=parse_if_match(if_match))
+    except ValueError:
+        return Precondition(readable=False)
+
+
+ParIfMatch = Annotated[Precondition, Depends(par_if_match)]

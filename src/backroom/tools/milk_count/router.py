@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from backroom.accounts.deps import StoreStaff
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
@@ -49,6 +50,16 @@ from backroom.tools.milk_count.service.counting import PayloadLine, PhaseSave
 from backroom.tools.milk_count.service.summary import par_in_force, summarise
 
 routes = APIRouter()
+
+
+class _SessionIdConvertor(StringConvertor):
+    """A session id that is not `start`, so `GET /sessions/start` is a 405 naming POST
+    rather than a lookup of a session called "start"."""
+
+    regex = "(?!start$)[^/]+"
+
+
+register_url_convertor("milk_session_id", _SessionIdConvertor())
 
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {
@@ -96,7 +107,7 @@ async def start_session(
 
 
 @routes.get(
-    "/sessions/{session_id}",
+    "/sessions/{session_id:milk_session_id}",
     response_model=SessionDetail,
     responses=problem_responses(MilkSessionNotFound),
 )

@@ -1,18 +1,20 @@
 """Request and response bodies of the milk count (API.md §5.2, CLIENTS.md milk rows).
 
-Counts are strict integers 0-9999: `true`, `1.5` and `"3"` are refused, so a client
-bug never turns into a silent 1. Request bodies forbid unknown keys.
+Counts are whole numbers 0-9999: `true`, `1.5` and `"3"` are refused, so a client bug
+never turns into a silent 1. (`3.0` is 3: JSON does not tell the two apart, and JSON
+Schema calls it an integer.) Request bodies forbid unknown keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -20,10 +22,9 @@ from pydantic import (
     StrictStr,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
-from backroom.tools.milk_count.models import COUNT_MAX, NAME_MAX, MilkSession, MorningMethod
+from backroom.tools.milk_count.models import COUNT_MAX, NAME_MAX, MilkSession
 
 CategoryName = Literal["dairy", "non_dairy"]
 PhaseName = Literal["night_foh", "night_boh", "morning", "on_order", "completed"]
@@ -55,9 +56,21 @@ _NAME_SCHEMA = {
     "maxLength": NAME_MAX,
     "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
 }
+
+
+def _whole_number(value: Any) -> Any:
+    """Integers, and floats without a fraction; never booleans or text."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema(_NAME_SCHEMA)]
-Count = Annotated[StrictInt, Field(ge=0, le=COUNT_MAX)]
-DisplayOrder = Annotated[StrictInt, Field(ge=1, le=DISPLAY_ORDER_MAX)]
+# The bounds before the validator, so the schema states them as minimum / maximum.
+Count = Annotated[StrictInt, Field(ge=0, le=COUNT_MAX), BeforeValidator(_whole_number)]
+DisplayOrder = Annotated[
+    StrictInt, Field(ge=1, le=DISPLAY_ORDER_MAX), BeforeValidator(_whole_number)
+]
 
 
 class _Request(BaseModel):
@@ -255,22 +268,27 @@ class BohLine(_Request):
     boh_count: Count
 
 
-class MorningLine(_Request):
-    """`boh_count` needs `current_boh` (delivered is worked out); `direct_delivered` needs
-    `delivered`. The field the method does not use is ignored."""
+class BohCountLine(_Request):
+    """Counted in the back: `delivered = max(0, current_boh - night boh_count)`."""
 
     milk_type_id: uuid.UUID
-    method: MorningMethod
-    current_boh: Count | None = None
+    method: Literal["boh_count"]
+    current_boh: Count
+    # Worked out, not taken: accepted so clients may send both keys, then ignored.
     delivered: Count | None = None
 
-    @model_validator(mode="after")
-    def _method_fields(self) -> MorningLine:
-        if self.method is MorningMethod.BOH_COUNT and self.current_boh is None:
-            raise ValueError("current_boh is required when method is boh_count")
-        if self.method is MorningMethod.DIRECT_DELIVERED and self.delivered is None:
-            raise ValueError("delivered is required when method is direct_delivered")
-        return self
+
+class DirectLine(_Request):
+    """Delivered straight to the shelves: the delivery is given, `current_boh` cleared."""
+
+    milk_type_id: uuid.UUID
+    method: Literal["direct_delivered"]
+    delivered: Count
+    current_boh: Count | None = None  # ignored
+
+
+# One schema per method, so the OpenAPI document states which field each one needs.
+MorningLine = Annotated[BohCountLine | DirectLine, Field(discriminator="method")]
 
 
 class OnOrderLine(_Request):

@@ -434,3 +434,16 @@ async def test_a_save_that_read_the_phase_before_another_save_committed_is_refus
     assert refused.value.extra == {"current_phase": "night_boh"}
     entries = (await _detail(client, as_staff, sid))["entries"]
     assert {entry["foh_count"] for entry in entries} == {0}
+
+
+async def test_a_whole_number_written_with_a_fraction_is_that_number(
+    client: httpx.AsyncClient, clock: FixedClock, as_staff: dict[str, str]
+) -> None:
+    """JSON does not tell 3 from 3.0 (JSON Schema calls both integers); 1.5 stays a 422."""
+    types = await active_types(client, as_staff)
+    sid = (await start(client, as_staff))["id"]
+    body = {"counts": [{"milk_type_id": t["id"], "foh_count": 3.0} for t in types]}
+    response = await save(client, as_staff, sid, "night_foh", body)
+    assert response.status_code == 200
+    entries = (await _detail(client, as_staff, sid))["entries"]
+    assert {(e["foh_count"], type(e["foh_count"])) for e in entries} == {(3, int)}

@@ -25,9 +25,15 @@ from backroom.accounts.deps import StoreCaller
 from backroom.core.audit import AuditAction
 from backroom.core.clock import Clock
 from backroom.tools.milk_count.errors import InvalidCounts, WrongPhase
-from backroom.tools.milk_count.models import MilkSession, MorningMethod, Phase
+from backroom.tools.milk_count.models import MilkSession, Phase
 from backroom.tools.milk_count.repository import Line, SessionRepository
-from backroom.tools.milk_count.schemas import BohLine, FohLine, MorningLine, OnOrderLine
+from backroom.tools.milk_count.schemas import (
+    BohCountLine,
+    BohLine,
+    DirectLine,
+    FohLine,
+    OnOrderLine,
+)
 from backroom.tools.milk_count.service.common import record_session_event
 from backroom.tools.milk_count.service.sessions import advance, empty_entry
 from backroom.tools.milk_count.service.summary import order_for
@@ -58,17 +64,12 @@ def _boh(_line: Line, item: BohLine) -> dict[str, Any]:
     return {"boh_count": item.boh_count}
 
 
-def _morning(line: Line, item: MorningLine) -> dict[str, Any]:
-    if item.method is MorningMethod.DIRECT_DELIVERED:
-        return {
-            "morning_method": item.method.value,
-            "current_boh": None,
-            "delivered": item.delivered,
-        }
-    assert item.current_boh is not None  # the schema requires it for this method
+def _morning(line: Line, item: BohCountLine | DirectLine) -> dict[str, Any]:
+    if isinstance(item, DirectLine):
+        return {"morning_method": item.method, "current_boh": None, "delivered": item.delivered}
     night_boh = (line.entry.boh_count if line.entry else None) or 0
     return {
-        "morning_method": item.method.value,
+        "morning_method": item.method,
         "current_boh": item.current_boh,
         "delivered": max(0, item.current_boh - night_boh),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,23 @@ from backroom.core.clock import Clock
 from backroom.tools.milk_count.errors import ParLevelChanged
 from backroom.tools.milk_count.models import MilkParLevel, MilkType
 from backroom.tools.milk_count.repository import ParLevelRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """What `If-Match` asked for: the versions it accepts (None: any), or unreadable.
+
+    An unreadable value is refused here rather than when the header is read, so a
+    request with a bad body is a 422 whatever its `If-Match` says.
+    """
+
+    versions: frozenset[int] | None = None
+    readable: bool = True
+
+    def allows(self, version: int | None) -> bool:
+        if not self.readable:
+            return False
+        return self.versions is None or version in self.versions
 
 
 async def list_par_levels(
@@ -26,7 +44,7 @@ async def set_par_level(
     milk_type: MilkType,
     par_value: int,
     *,
-    expected: frozenset[int] | None,
+    expected: Precondition,
     clock: Clock,
 ) -> MilkParLevel:
     """Create or change the par of `milk_type` (upsert); `expected` is the `If-Match`.
@@ -38,16 +56,14 @@ async def set_par_level(
     par = await repository.for_milk_type(caller.store_id, milk_type.id, for_update=True)
     now = clock.now()
     old: int | None = None
+    if not expected.allows(par.version if par is not None else None):
+        raise ParLevelChanged
     if par is None:
-        if expected is not None:
-            raise ParLevelChanged
         par = MilkParLevel(
             milk_type_id=milk_type.id, store_id=caller.store_id, created_at=now, version=1
         )
         session.add(par)
     else:
-        if expected is not None and par.version not in expected:
-            raise ParLevelChanged
         old = par.par_value
     par.par_value = par_value
     par.updated_by = caller.user_id
