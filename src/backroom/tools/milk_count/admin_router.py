@@ -18,6 +18,7 @@ from backroom.tools.milk_count.errors import (
     MilkTypeNotFound,
     NotAnEarlierPhase,
     ParLevelChanged,
+    UnreadableIfMatch,
     WrongPhase,
 )
 from backroom.tools.milk_count.models import MilkParLevel, MilkType, Phase
@@ -145,7 +146,7 @@ async def list_par_levels(caller: StoreAdmin, session: SessionDep) -> ParLevelLi
     response_model=ParLevelMessage,
     responses={
         200: {"headers": _ETAG},
-        **problem_responses(MilkTypeNotFound, ParLevelChanged, *_BODY_ERRORS),
+        **problem_responses(MilkTypeNotFound, ParLevelChanged, UnreadableIfMatch, *_BODY_ERRORS),
     },
 )
 async def set_par_level(

@@ -108,7 +108,7 @@ async def par_if_match(
         WithJsonSchema({"type": "string", "pattern": IF_MATCH_PATTERN}),
     ] = None,
 ) -> Precondition:
-    """The par level's `If-Match`; an unreadable value becomes a 412 in the service."""
+    """The par level's `If-Match`; an unreadable value becomes a 422 in the service."""
     try:
         return Precondition(versions=parse_if_match(if_match))
     except ValueError:

@@ -35,7 +35,10 @@ DISPLAY_ORDER_MAX = 10_000
 
 
 def _name(value: str) -> str:
-    """Trimmed, 1-50 characters, and only text every database stores faithfully."""
+    """Trimmed, 1-50 characters (before and after), and only text every database stores
+    faithfully."""
+    if len(value) > NAME_MAX:
+        raise ValueError(f"must be at most {NAME_MAX} characters")
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     try:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.deps import StoreCaller
 from backroom.core.audit import AuditAction, record
 from backroom.core.clock import Clock
-from backroom.tools.milk_count.errors import ParLevelChanged
+from backroom.tools.milk_count.errors import ParLevelChanged, UnreadableIfMatch
 from backroom.tools.milk_count.models import MilkParLevel, MilkType
 from backroom.tools.milk_count.repository import ParLevelRepository
 
@@ -19,8 +19,8 @@ from backroom.tools.milk_count.repository import ParLevelRepository
 class Precondition:
     """What `If-Match` asked for: the versions it accepts (None: any), or unreadable.
 
-    An unreadable value is refused here rather than when the header is read, so a
-    request with a bad body is a 422 whatever its `If-Match` says.
+    An unreadable value breaks the header's documented pattern: a 422, raised here
+    rather than when the header is read, so the body is checked first.
     """
 
     versions: frozenset[int] | None = None
@@ -28,7 +28,7 @@ class Precondition:
 
     def allows(self, version: int | None) -> bool:
         if not self.readable:
-            return False
+            raise UnreadableIfMatch
         return self.versions is None or version in self.versions
 
 
