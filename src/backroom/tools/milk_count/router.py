@@ -7,15 +7,17 @@ the summary and history; the admin routes live in `admin_router`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from backroom.accounts.deps import StoreStaff
+from backroom.accounts.deps import StoreCaller, StoreStaff
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
-from backroom.core.clock import ClockDep
+from backroom.core.clock import Clock, ClockDep
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.core.pagination import MAX_OFFSET
@@ -27,7 +29,7 @@ from backroom.tools.milk_count.errors import (
     SessionExists,
     WrongPhase,
 )
-from backroom.tools.milk_count.models import Phase
+from backroom.tools.milk_count.models import MilkSession, Phase
 from backroom.tools.milk_count.schemas import (
     BohCounts,
     EntryRead,
@@ -141,15 +143,14 @@ async def get_session(row: StaffSession, caller: StoreStaff, session: SessionDep
 async def _save(
     save: PhaseSave,
     message: str,
-    items: list[Any],
+    items: Sequence[PayloadLine],
     *,
-    row: Any,
-    caller: StoreStaff,
-    session: SessionDep,
-    clock: ClockDep,
+    row: MilkSession,
+    caller: StoreCaller,
+    session: AsyncSession,
+    clock: Clock,
 ) -> SessionMessage:
-    lines: list[PayloadLine] = items
-    row = await counting.save_phase(session, caller, row, save, lines, clock=clock)
+    row = await counting.save_phase(session, caller, row, save, items, clock=clock)
     return SessionMessage(message=message, session=SessionRead.from_session(row))
 
 
