@@ -4,6 +4,7 @@ from backroom.accounts import models as accounts_models
 from backroom.core import audit, idempotency
 from backroom.core.db import Base
 from backroom.tools.activity import models as activity_models
+from backroom.tools.milk_count import models as milk_count_models
 from backroom.tools.rtde import models as rtde_models
 from backroom.tools.tasks import models as tasks_models
 from backroom.tools.tracking import models as tracking_models
@@ -16,6 +17,7 @@ __all__ = [
     "audit",
     "idempotency",
     "metadata",
+    "milk_count_models",
     "rtde_models",
     "tasks_models",
     "tracking_models",
