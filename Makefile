@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Only the source folders that exist (bench/ arrives with the benchmarks).
-CODE := $(wildcard src tests bench migrations)
+CODE := $(wildcard src tests bench)
 
 .DEFAULT_GOAL := help
 
