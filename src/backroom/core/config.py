@@ -194,10 +194,10 @@ class Settings(BaseSettings):
 
     # Sign-up and sign-in
     ALLOW_REGISTRATION: bool = Field(
-        default=True, description="anyone may register a store and its first admin"
+        default=True, description="anyone may register a `user` account with email and password"
     )
     ALLOW_STAFF_SIGNUP: bool = Field(
-        default=False, description="staff may sign themselves up to an existing store"
+        default=False, description="staff may sign themselves up (with one store only)"
     )
     ARGON2_MEMORY_KIB: int = Field(default=19_456, ge=1024, description="Argon2id memory cost")
     ARGON2_TIME_COST: int = Field(default=2, ge=1, description="Argon2id passes")
@@ -232,7 +232,7 @@ class Settings(BaseSettings):
         default="America/Los_Angeles", description="IANA time zone of a store created without one"
     )
     RTDE_SESSION_MINUTES: int = Field(
-        default=30, ge=1, description="minutes an RTD&E pull session stays open"
+        default=30, ge=1, description="minutes an RTD&E pull session stays open (store tool)"
     )
 
     # Audit trail
