@@ -170,7 +170,7 @@ def test_python_dash_m_backroom_is_the_command(env: dict[str, str]) -> None:
     assert "Usage: backroom" in result.stdout
 
 
-def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 30) -> None:
+def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert server.poll() is None, server.communicate()[1]

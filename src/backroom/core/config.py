@@ -10,28 +10,25 @@ docs/OPERATIONS.md from them, and a test fails when the two differ.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from limits import parse as parse_rate
 from pydantic import (
     AfterValidator,
     AliasChoices,
-    BeforeValidator,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from backroom.core.database_url import normalize_database_url
-from backroom.core.units import parse_duration, parse_seconds, parse_size
+from backroom.core.units import Bytes, Lower, Rate, Seconds, StrList, Timeout, Upper
 
 Environment = Literal["development", "test", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -43,45 +40,10 @@ def default_hash_concurrency() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def _list(value: object) -> object:
-    """A JSON list (`["a", "b"]`) or a comma list (`a, b`; one value is a list of one)."""
-    if not isinstance(value, str):
-        return value
-    if value.lstrip().startswith("["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise ValueError("must be a comma-separated list or a JSON list") from None
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def _rate(value: str) -> str:
-    try:
-        parse_rate(value)
-    except ValueError:
-        raise ValueError("must be a rate such as 10/minute, 5/second or 100/hour") from None
-    return value
-
-
-def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-Seconds = Annotated[int, BeforeValidator(parse_duration)]
-Timeout = Annotated[float, BeforeValidator(parse_seconds)]
-Bytes = Annotated[int, BeforeValidator(parse_size)]
-StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
-Rate = Annotated[str, AfterValidator(_rate)]
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    ENVIRONMENT: Annotated[Environment, BeforeValidator(_lower)] = Field(
+    ENVIRONMENT: Annotated[Environment, Lower] = Field(
         default="development",
         description="`production` requires `SECRET_KEY` and `PIN_PEPPER`",
     )
@@ -139,10 +101,10 @@ class Settings(BaseSettings):
         default=["127.0.0.1"],
         description="peers whose `X-Forwarded-For`/`-Proto` are believed, comma-separated",
     )
-    LOG_FORMAT: Annotated[Literal["text", "json"], BeforeValidator(_lower)] = Field(
+    LOG_FORMAT: Annotated[Literal["text", "json"], Lower] = Field(
         default="text", description="`text` or `json` (for log shippers)"
     )
-    LOG_LEVEL: Annotated[LogLevel, BeforeValidator(_upper)] = Field(
+    LOG_LEVEL: Annotated[LogLevel, Upper] = Field(
         default="INFO", description="`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`"
     )
     METRICS_ENABLED: bool = Field(default=True, description="serve `/metrics`")

@@ -1,8 +1,14 @@
-"""Durations and sizes as operators write them: `15m`, `48h`, `2MiB`, or plain numbers."""
+"""Setting values as operators write them: `15m`, `48h`, `2MiB`, `a, b`, `info`, `10/minute`."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Annotated
+
+from limits import parse as parse_rate
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_settings import NoDecode
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -42,3 +48,41 @@ def parse_size(value: object) -> int:
     if match is None:
         raise ValueError(SIZE_HINT)
     return int(match.group(1)) * _BYTES[match.group(2) or "B"]
+
+
+def _list(value: object) -> object:
+    """A JSON list (`["a", "b"]`) or a comma list (`a, b`; one value is a list of one)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("must be a comma-separated list or a JSON list") from None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _rate(value: str) -> str:
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ValueError("must be a rate such as 10/minute, 5/second or 100/hour") from None
+    return value
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Seconds = Annotated[int, BeforeValidator(parse_duration)]
+Timeout = Annotated[float, BeforeValidator(parse_seconds)]
+Bytes = Annotated[int, BeforeValidator(parse_size)]
+# NoDecode: pydantic-settings would JSON-decode a list before any validator sees it.
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
+Rate = Annotated[str, AfterValidator(_rate)]
+Lower = BeforeValidator(_lower)
+Upper = BeforeValidator(_upper)
