@@ -189,7 +189,7 @@ def test_a_store_created_from_the_command_line_gets_every_tools_set_up(
     assert templates > 0
 
 
-def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 30) -> None:
+def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert server.poll() is None, server.communicate()[1]

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+import backroom
 from backroom.core.migrations import (
+    alembic_config,
     database_revision,
     downgrade,
     head_revision,
@@ -60,3 +62,17 @@ def test_upgrade_from_empty_to_head_and_back_to_empty(fresh_database: str) -> No
 def test_models_and_migrations_agree(fresh_database: str) -> None:
     upgrade(fresh_database)
     assert schema_diff(fresh_database, metadata) == []
+
+
+def test_the_migrations_ship_inside_the_package() -> None:
+    """An installed wheel has only the package: the chain must be found inside it."""
+    package = Path(backroom.__file__).resolve().parent
+    location = Path(alembic_config("sqlite://").get_main_option("script_location") or "")
+    assert location.resolve() == package / "migrations"
+    assert (location / "env.py").is_file()
+    assert (location / "script.py.mako").is_file()
+    assert head_revision() is not None
+    # and the wheel's file list takes them: package data of the backroom package
+    pyproject = (package.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    for pattern in ("migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"):
+        assert f'"{pattern}"' in pyproject

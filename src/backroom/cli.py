@@ -60,6 +60,18 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _reachable(database_url: str) -> str:
+    """The URL, once one connection opened; else one line saying where and what to do."""
+    from backroom.core.migrations import DatabaseUnreachable, check_database
+
+    try:
+        check_database(database_url)
+    except DatabaseUnreachable as exc:
+        typer.echo(f"backroom: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return database_url
+
+
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -128,7 +140,7 @@ def serve(
     from backroom.core.migrations import upgrade
 
     if migrate:
-        upgrade(settings.DATABASE_URL)
+        upgrade(_reachable(settings.DATABASE_URL))
     if separate_workers:
         process_stopped()  # this supervising process serves no request: it must not count
     docs = f"http://{host}:{port}/docs"
@@ -162,7 +174,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from backroom.core.migrations import upgrade
 
-    upgrade(_settings().DATABASE_URL, revision)
+    upgrade(_reachable(_settings().DATABASE_URL), revision)
 
 
 @db_app.command("downgrade")
@@ -170,7 +182,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Revert migrations down to REVISION (`base` reverts all)."""
     from backroom.core.migrations import downgrade
 
-    downgrade(_settings().DATABASE_URL, revision)
+    downgrade(_reachable(_settings().DATABASE_URL), revision)
 
 
 @db_app.command("current")
@@ -178,7 +190,7 @@ def db_current() -> None:
     """Print the database's revision and the newest one."""
     from backroom.core.migrations import database_revision, head_revision
 
-    current, head = database_revision(_settings().DATABASE_URL), head_revision()
+    current, head = database_revision(_reachable(_settings().DATABASE_URL)), head_revision()
     state = "at head" if current == head else "behind: run `backroom db upgrade`"
     typer.echo(f"database: {current or 'empty'}  head: {head}  ({state})")
 
@@ -189,7 +201,7 @@ def db_check() -> None:
     from backroom.core.migrations import database_revision, head_revision, schema_diff
     from backroom.models import metadata
 
-    url = _settings().DATABASE_URL
+    url = _reachable(_settings().DATABASE_URL)
     current, head = database_revision(url), head_revision()
     if current != head:
         typer.echo(f"database is at {current or 'empty'}, not {head}: run `backroom db upgrade`")
@@ -209,6 +221,7 @@ def db_purge_idempotency() -> None:
     from backroom.core.idempotency import purge_expired
 
     settings = _settings()
+    _reachable(settings.DATABASE_URL)
 
     async def purge() -> int:
         database = Database(settings)
@@ -235,6 +248,26 @@ def openapi(
         typer.echo(document)
     else:
         out.write_text(document + "\n", encoding="utf-8")
+
+
+@app.command()
+def config(
+    update: Annotated[
+        Path | None, typer.Option(help="Rewrite the settings table in this Markdown file.")
+    ] = None,
+) -> None:
+    """Print every setting with its default and meaning (the table of docs/OPERATIONS.md)."""
+    from backroom.core.settings_doc import replace_table, settings_table
+
+    if update is None:
+        typer.echo(settings_table())
+        return
+    try:
+        document = replace_table(update.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"backroom: {exc}", err=True)
+        raise typer.Exit(1) from None
+    update.write_text(document, encoding="utf-8")
 
 
 def main() -> None:

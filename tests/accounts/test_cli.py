@@ -177,3 +177,65 @@ def test_users_list_and_unlock(cli_env: str) -> None:
     missing = runner.invoke(app, ["users", "unlock", "00000000-0000-0000-0000-000000000000"])
     assert missing.exit_code != 0
     assert "no user" in missing.output
+
+
+def _admin(*extra: str, number: str = "AD10") -> list[str]:
+    return [
+        "users",
+        "create-admin",
+        "--partner-number",
+        number,
+        "--name",
+        "A",
+        "--pin",
+        "1234",
+        *extra,
+    ]
+
+
+def test_a_misspelled_store_is_not_created_without_create_store(cli_env: str) -> None:
+    assert runner.invoke(app, ["stores", "create", "Typo Store"]).exit_code == 0
+    typo = runner.invoke(app, _admin("--store", "Typo Stor"))
+    assert typo.exit_code == 1
+    assert typo.stderr.strip() == (
+        "backroom: --store: no store named 'Typo Stor' (stores: 'Typo Store'); add --create-store"
+    )
+    assert [store["name"] for store in _rows(cli_env, Store)] == ["Typo Store"]
+    assert _rows(cli_env, User) == []
+    created = runner.invoke(app, _admin("--store", "Second Store", "--create-store"))
+    assert created.exit_code == 0, created.output
+    assert "in store 'Second Store'" in created.output
+    stores = {store["name"]: store["id"] for store in _rows(cli_env, Store)}
+    assert set(stores) == {"Typo Store", "Second Store"}
+    assert [user["store_id"] for user in _rows(cli_env, User)] == [stores["Second Store"]]
+
+
+def test_a_taken_partner_number_is_named_even_with_several_stores(cli_env: str) -> None:
+    assert runner.invoke(app, _admin()).exit_code == 0  # creates "Main Store"
+    assert runner.invoke(app, ["stores", "create", "Uptown"]).exit_code == 0
+    taken = runner.invoke(app, _admin())
+    assert taken.exit_code == 1
+    assert taken.stderr.strip() == (
+        "backroom: --partner-number AD10: this partner number exists or was used before"
+    )
+    several = runner.invoke(app, _admin(number="AD11"))
+    assert several.exit_code == 1
+    assert "--store is required: there are several stores ('Main Store', 'Uptown')" in (
+        several.stderr
+    )
+
+
+def test_stores_list(cli_env: str) -> None:
+    assert runner.invoke(app, ["stores", "list"]).output.strip() == "No stores yet."
+    assert runner.invoke(app, ["stores", "create", "Uptown", "--timezone", "UTC"]).exit_code == 0
+    assert runner.invoke(app, ["stores", "create", "Downtown"]).exit_code == 0
+    listing = runner.invoke(app, ["stores", "list"])
+    assert listing.exit_code == 0
+    stores = {store["name"]: store for store in _rows(cli_env, Store)}
+    lines = listing.output.strip().splitlines()
+    expected = {
+        f"{stores['Uptown']['id']}  Uptown  UTC",
+        f"{stores['Downtown']['id']}  Downtown  America/Los_Angeles",
+    }
+    assert set(lines) == expected
+    assert len(lines) == 2

@@ -25,6 +25,7 @@ from backroom.core.audit import AuditAction
 from backroom.core.config import Settings, SettingsError, load_settings
 from backroom.core.db import Database
 from backroom.core.errors import AppError
+from backroom.core.migrations import DatabaseUnreachable, check_database
 from backroom.core.passwords import SecretHasher
 
 stores_app = typer.Typer(help="Stores.", no_args_is_help=True)
@@ -49,6 +50,10 @@ def _settings() -> Settings:
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     """Run `work` in one transaction, committed if it returns."""
     settings = _settings()
+    try:
+        check_database(settings.DATABASE_URL)
+    except DatabaseUnreachable as exc:
+        raise _fail(str(exc)) from None
 
     async def main() -> T:
         database = Database(settings)
@@ -104,6 +109,20 @@ def create_store(
     typer.echo(f"Created store {store.name!r} ({store.id}, {store.timezone})")
 
 
+@stores_app.command("list")
+def list_stores() -> None:
+    """List every store (id, name, time zone)."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[str]:
+        return [
+            f"{store.id}  {store.name}  {store.timezone}"
+            for store in await StoreRepository(session).all_stores()
+        ]
+
+    lines = _run(work)
+    typer.echo("\n".join(lines) if lines else "No stores yet.")
+
+
 @users_app.command("create-admin")
 def create_admin(
     *,
@@ -112,7 +131,10 @@ def create_admin(
     pin: Annotated[str | None, typer.Option(help="4 digits.")] = None,
     email: Annotated[str | None, typer.Option(help="Optional email for password sign-in.")] = None,
     password: Annotated[str | None, typer.Option(help="Password (with --email).")] = None,
-    store: Annotated[str | None, typer.Option(help="Store name (created if missing).")] = None,
+    store: Annotated[str | None, typer.Option(help="Name of an existing store.")] = None,
+    create_store: Annotated[
+        bool, typer.Option("--create-store", help="Create the --store named if it does not exist.")
+    ] = False,
 ) -> None:
     """Create an admin who signs in with partner number + PIN (and optionally email + password)."""
     number = _value(partner_number, "partner number", policy.normalize_partner_number)
@@ -129,11 +151,11 @@ def create_admin(
     assert secret_pin
 
     async def work(session: AsyncSession, settings: Settings) -> tuple[User, Store]:
-        target = await _admin_store(session, settings, store)
-        hasher = SecretHasher(settings)
         users = UserRepository(session)
         if await users.by_partner_number(number) is not None:
-            raise PartnerNumberTaken
+            raise _fail(f"--partner-number {number}: {PartnerNumberTaken.detail.lower()}")
+        target = await _admin_store(session, settings, store, create=create_store)
+        hasher = SecretHasher(settings)
         first, last = policy.split_name(display)
         user = User(
             partner_number=number,
@@ -159,18 +181,33 @@ def create_admin(
         )
         return user, target
 
-    user, target = _run(work)
+    try:
+        user, target = _run(work)
+    except ValueError as exc:  # a store name that is not a name
+        raise _fail(f"--store {exc}", 2) from None
     typer.echo(f"Created admin {user.partner_number} ({user.id}) in store {target.name!r}")
 
 
-async def _admin_store(session: AsyncSession, settings: Settings, name: str | None) -> Store:
+async def _admin_store(
+    session: AsyncSession, settings: Settings, name: str | None, *, create: bool
+) -> Store:
+    """The named store; without a name the only store, or "Main Store" on a new database.
+
+    A name that matches no store creates one only with `--create-store`, so a typo does
+    not quietly open a second store.
+    """
     repository = StoreRepository(session)
+    existing = await repository.all_stores()
+    names = ", ".join(repr(store.name) for store in existing) or "none yet"
     if name is not None:
         found = await repository.by_name(policy.check_name(name))
-        return found or await stores.create_store(session, name, settings.STORE_TIMEZONE)
-    existing = await repository.all_stores()
+        if found is not None:
+            return found
+        if not create:
+            raise _fail(f"--store: no store named {name!r} (stores: {names}); add --create-store")
+        return await stores.create_store(session, name, settings.STORE_TIMEZONE)
     if len(existing) > 1:
-        raise _fail("there are several stores; name one with --store")
+        raise _fail(f"--store is required: there are several stores ({names})")
     if existing:
         return existing[0]
     return await stores.create_store(session, DEFAULT_STORE_NAME, settings.STORE_TIMEZONE)

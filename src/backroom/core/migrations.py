@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any, TypeVar
 
 from alembic import command
@@ -15,13 +15,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-import backroom
+from backroom.core.database_url import describe_endpoint
 
-# The migrations ship beside the package in a source checkout (`pip install -e .`).
-ROOT = Path(backroom.__file__).resolve().parents[2]
+# The migrations ship inside the package, so an installed wheel can migrate as a checkout can.
+SCRIPT_LOCATION = str(files("backroom") / "migrations")
+FILE_TEMPLATE = "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
 
 
 def unmanaged(metadata: MetaData) -> Callable[[str | None, str, Any], bool]:
@@ -40,8 +42,11 @@ def unmanaged(metadata: MetaData) -> Callable[[str | None, str, Any], bool]:
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """Alembic's configuration built in code: no alembic.ini is needed at run time."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
 
@@ -77,6 +82,38 @@ def with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+class DatabaseUnreachable(Exception):
+    """The database cannot be reached or opened: one line saying where and what to do."""
+
+
+def check_database(database_url: str, timeout: float = 5.0) -> None:
+    """Open one connection, so that start-up fails with a sentence rather than a traceback."""
+    where = describe_endpoint(database_url)
+    connect_args = {} if database_url.startswith("sqlite") else {"timeout": timeout}
+
+    async def probe() -> None:
+        engine = create_async_engine(database_url, poolclass=NullPool, connect_args=connect_args)
+        try:
+            async with engine.connect():
+                pass
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(probe())
+    except DBAPIError as exc:  # the server answered: no such database, wrong password, ...
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise DatabaseUnreachable(
+            f"the database at {where} refused the connection ({reason}); check DATABASE_URL"
+        ) from None
+    except OSError as exc:  # refused, unknown host, timed out
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise DatabaseUnreachable(
+            f"cannot reach the database at {where} ({reason}); check DATABASE_URL, or start "
+            "with `backroom serve --no-migrate` to serve without it (not ready until it is up)"
+        ) from None
 
 
 def database_revision(database_url: str) -> str | None:
