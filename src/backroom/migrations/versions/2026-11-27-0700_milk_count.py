@@ -3,7 +3,7 @@
 Every existing store gets the nine default milk types at par 0, as a new store does.
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0006
 Create Date: 2026-11-27 07:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from backroom.core.db import UTCDateTime
 
 revision: str = "0007"
-down_revision: str | None = "0009"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
