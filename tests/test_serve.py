@@ -148,9 +148,16 @@ def test_worker_metrics_live_under_the_data_directory_and_go_at_a_clean_stop(
         assert not stale.exists()
         for _ in range(3):
             assert httpx.get(f"{server.base}/health", timeout=5).status_code == 200
-        text = httpx.get(f"{server.base}/metrics", timeout=5).text
         health = 'backroom_http_requests_total{method="GET",route="/health",status="2xx"}'
-        [count] = [line.split()[-1] for line in text.splitlines() if line.startswith(health)]
+        # A request is counted as its response ends: the last one may still be writing
+        # its sample when another worker answers the scrape.
+        deadline = time.monotonic() + 10
+        while True:
+            text = httpx.get(f"{server.base}/metrics", timeout=5).text
+            [count] = [line.split()[-1] for line in text.splitlines() if line.startswith(health)]
+            if float(count) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert float(count) == 3
         assert list(metrics_dir.glob("counter_*.db"))
         returncode = server.stop()
