@@ -19,7 +19,7 @@ from backroom.core.pagination import (
     reverse,
 )
 from backroom.core.repository import Repository
-from backroom.tools.tasks.models import Priority, Task, TaskTag, fold
+from backroom.tools.tasks.models import Priority, Task, TaskCount, TaskTag, fold
 from backroom.tools.tasks.schemas import SortField, TaskListQuery
 
 # Task ids are INTEGER on every engine; a larger number cannot name a task.
@@ -101,6 +101,18 @@ def _read_columns(dialect: str) -> tuple[ColumnElement[Any], ...]:
     )
 
 
+def _status_only(query: TaskListQuery) -> bool:
+    """True when no filter but the status applies, so the owner's counters hold the total."""
+    return (
+        query.search is None
+        and query.priority is None
+        and not query.tags
+        and query.due_before is None
+        and query.due_after is None
+        and query.overdue_at is None
+    )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -155,7 +167,23 @@ class TaskRepository(Repository[Task]):
         return await self.one_or_none(statement)
 
     async def count_matching(self, owner_id: uuid.UUID, query: TaskListQuery) -> int:
+        """How many tasks match: one read of the owner's counters when at most the status
+        filters the list, else a count through the list's indexes."""
+        if _status_only(query):
+            return await self._counted(owner_id, query.completed)
         return await self.count(select(Task.id).where(*_filters(owner_id, query)))
+
+    async def _counted(self, owner_id: uuid.UUID, completed: bool | None) -> int:
+        statement = select(TaskCount.total, TaskCount.completed).where(
+            TaskCount.user_id == owner_id
+        )
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return 0  # no task was ever created for this owner
+        total, done = row
+        if completed is None:
+            return int(total)
+        return int(done) if completed else int(total - done)
 
     async def read_row(self, owner_id: uuid.UUID, task_id: int) -> dict[str, Any] | None:
         """The task as a `TaskRead`-shaped row, tags included, in one round trip."""
