@@ -121,6 +121,8 @@ class BackroomMiddleware:
     def _finish(self, scope: Scope, status: int, seconds: float, context: RequestContext) -> None:
         template = _route_template(scope, status)
         metrics.observe_request(scope["method"], template, status, seconds)
+        if not access_logger.isEnabledFor(logging.INFO):
+            return  # LOG_LEVEL above INFO: skip building the record's fields
         access_logger.info(
             "%s %s %s %.1fms",
             scope["method"],
