@@ -329,3 +329,28 @@ async def sample_task_ids(conn: asyncpg.Connection, owner_id: str, count: int) -
         "SELECT id FROM task WHERE user_id = $1::uuid ORDER BY random() LIMIT $2", owner_id, count
     )
     return [int(row["id"]) for row in rows]
+
+
+async def copy_to_sqlite(source_url: str, target_url: str) -> None:
+    """Every row of the bench database into a migrated SQLite file, table by table.
+
+    `task_count` is left out: the SQLite triggers count the copied tasks themselves.
+    """
+    from sqlalchemy import insert, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from backroom.models import metadata
+
+    source = create_async_engine(source_url)
+    target = create_async_engine(target_url)
+    try:
+        async with source.connect() as reader, target.begin() as writer:
+            for table in metadata.sorted_tables:
+                if table.name == "task_count":
+                    continue
+                rows = [dict(row) for row in (await reader.execute(select(table))).mappings()]
+                if rows:
+                    await writer.execute(insert(table), rows)
+    finally:
+        await source.dispose()
+        await target.dispose()
