@@ -22,13 +22,24 @@ Use it from a router as the `IdempotencyDep` dependency:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import JSON, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import (
+    JSON,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,19 +132,41 @@ async def purge_expired(session: AsyncSession, *, now: dt.datetime | None = None
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _claim_statement(dialect: str, values: dict[str, Any], now: dt.datetime) -> Any:
+_CLAIMED = ("id", "owner_id", "key", "method", "path", "request_hash", "created_at", "expires_at")
+_SAVED = ("response_status", "response_body", "response_headers")
+
+
+_TABLE = cast(Table, IdempotencyRecord.__table__)
+
+
+def _bound(column: str) -> Any:
+    return bindparam(column, type_=_TABLE.c[column].type)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
     """Insert the claim; take over the key only if its row has expired. Returns the id
-    of the row when the key is ours, nothing when another request holds it."""
+    of the row when the key is ours, nothing when another request holds it.
+
+    Built once per engine with bound parameters: building it costs more than running it.
+    """
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = IdempotencyRecord.__table__
-    statement = insert(IdempotencyRecord).values(**values)
-    takeover: dict[str, Any] = {name: statement.excluded[name] for name in values if name != "id"}
-    takeover.update(response_status=None, response_body=None, response_headers=None)
+    table = _TABLE
+    statement = insert(table).values({name: _bound(name) for name in _CLAIMED})
+    takeover: dict[str, Any] = {name: statement.excluded[name] for name in _CLAIMED[1:]}
+    takeover.update(dict.fromkeys(_SAVED))
     return statement.on_conflict_do_update(
         index_elements=[table.c.owner_id, table.c.key],
         set_=takeover,
-        where=table.c.expires_at <= now,
+        where=table.c.expires_at <= bindparam("now", type_=table.c.expires_at.type),
     ).returning(table.c.id)
+
+
+_SAVE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("record_id", type_=_TABLE.c.id.type))
+    .values({name: _bound(name) for name in _SAVED})
+)
 
 
 class Idempotency:
@@ -170,8 +203,9 @@ class Idempotency:
         }
         # A concurrent claim of the same key makes this wait for its transaction: when it
         # commits, the key is taken (replay below); when it rolls back, the key is ours.
-        statement = _claim_statement(dialect_name(self.session), values, now)
-        claimed = (await self.session.execute(statement)).scalar_one_or_none()
+        statement = _claim_statement(dialect_name(self.session))
+        result = await self.session.execute(statement, {**values, "now": now})
+        claimed = result.scalar_one_or_none()
         if claimed is not None:
             self._record_id = claimed
             return None
@@ -184,20 +218,15 @@ class Idempotency:
         """Keep `response` for the retries; written (and committed) with the write."""
         if self._record_id is None:
             return
-        statement = (
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == self._record_id)
-            .values(
-                response_status=response.status_code,
-                response_body=bytes(response.body).decode(),
-                response_headers={
-                    name: response.headers[name]
-                    for name in REPLAYED_HEADERS
-                    if name in response.headers
-                },
-            )
-        )
-        await self.session.execute(statement)
+        saved = {
+            "record_id": self._record_id,
+            "response_status": response.status_code,
+            "response_body": bytes(response.body).decode(),
+            "response_headers": {
+                name: value for name in REPLAYED_HEADERS if (value := response.headers.get(name))
+            },
+        }
+        await self.session.execute(_SAVE, saved)
 
 
 async def idempotency(
