@@ -5,7 +5,9 @@
 a count over the owner's rows. Triggers keep it exact in the same transaction as every
 INSERT, DELETE and change of `completed` (or of the owner) of a task, whoever writes:
 the API, a factory, a bulk load or an operator's SQL. Each change is one atomic
-`UPDATE ... SET n = n + 1`, so concurrent writers never lose a count.
+`UPDATE ... SET n = n + k` (an upsert for a new owner), so concurrent writers never
+lose a count. PostgreSQL runs them once per statement over its transition tables;
+SQLite, which has none, once per row.
 
 Beware on SQLite: a later migration that rebuilds `task` in batch mode (copy and move)
 drops these triggers; it must create them again (`_create_sqlite_triggers`).
@@ -36,32 +38,68 @@ SELECT user_id, count(*), sum(CASE WHEN completed THEN 1 ELSE 0 END)
 FROM task GROUP BY user_id
 """
 
-# PostgreSQL: one function for the three events. A delete never inserts a count row: when
-# the owner is being deleted, the cascade may already have removed it.
-_PG_FUNCTION = """
-CREATE FUNCTION task_count_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+# PostgreSQL: statement-level triggers over the transition tables, so a statement that
+# touches many tasks (a bulk load, a cascade) updates each owner's row once; a row-level
+# trigger would update one owner's row once per task, and PostgreSQL walks every earlier
+# version of that row in the same transaction on each update (quadratic). A delete never
+# inserts a count row: when the owner is being deleted, the cascade may have removed it.
+_PG_FUNCTIONS = (
+    """
+CREATE FUNCTION task_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE task_count
-        SET total = total - 1, completed = completed - CASE WHEN OLD.completed THEN 1 ELSE 0 END
-        WHERE user_id = OLD.user_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO task_count (user_id, total, completed)
-        VALUES (NEW.user_id, 1, CASE WHEN NEW.completed THEN 1 ELSE 0 END)
-        ON CONFLICT (user_id) DO UPDATE
-        SET total = task_count.total + 1, completed = task_count.completed + EXCLUDED.completed;
-    END IF;
+    INSERT INTO task_count (user_id, total, completed)
+    SELECT user_id, count(*), count(*) FILTER (WHERE completed) FROM new_rows GROUP BY user_id
+    ON CONFLICT (user_id) DO UPDATE
+    SET total = task_count.total + EXCLUDED.total,
+        completed = task_count.completed + EXCLUDED.completed;
     RETURN NULL;
 END
 $$
-"""
+""",
+    """
+CREATE FUNCTION task_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE task_count AS counts
+    SET total = counts.total - gone.total, completed = counts.completed - gone.completed
+    FROM (
+        SELECT user_id, count(*) AS total, count(*) FILTER (WHERE completed) AS completed
+        FROM old_rows GROUP BY user_id
+    ) AS gone
+    WHERE counts.user_id = gone.user_id;
+    RETURN NULL;
+END
+$$
+""",
+    """
+CREATE FUNCTION task_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_count (user_id, total, completed)
+    SELECT user_id, sum(total), sum(completed) FROM (
+        SELECT prior.user_id, -1 AS total, CASE WHEN prior.completed THEN -1 ELSE 0 END AS completed
+        FROM old_rows AS prior JOIN new_rows AS later ON later.id = prior.id
+        WHERE prior.user_id <> later.user_id OR prior.completed <> later.completed
+        UNION ALL
+        SELECT later.user_id, 1, CASE WHEN later.completed THEN 1 ELSE 0 END
+        FROM old_rows AS prior JOIN new_rows AS later ON later.id = prior.id
+        WHERE prior.user_id <> later.user_id OR prior.completed <> later.completed
+    ) AS moves
+    GROUP BY user_id
+    ON CONFLICT (user_id) DO UPDATE
+    SET total = task_count.total + EXCLUDED.total,
+        completed = task_count.completed + EXCLUDED.completed;
+    RETURN NULL;
+END
+$$
+""",
+)
 _PG_TRIGGERS = (
-    "CREATE TRIGGER task_count_insert_delete AFTER INSERT OR DELETE ON task "
-    "FOR EACH ROW EXECUTE FUNCTION task_count_apply()",
-    "CREATE TRIGGER task_count_update AFTER UPDATE OF user_id, completed ON task "
-    "FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id "
-    "OR OLD.completed IS DISTINCT FROM NEW.completed) EXECUTE FUNCTION task_count_apply()",
+    "CREATE TRIGGER task_count_insert AFTER INSERT ON task REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION task_count_inserted()",
+    "CREATE TRIGGER task_count_delete AFTER DELETE ON task REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION task_count_deleted()",
+    "CREATE TRIGGER task_count_update AFTER UPDATE ON task "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION task_count_updated()",
 )
 
 _SQLITE_ADD = """
@@ -121,8 +159,7 @@ def upgrade() -> None:
     )
     op.execute(_BACKFILL)
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_FUNCTION)
-        for statement in _PG_TRIGGERS:
+        for statement in (*_PG_FUNCTIONS, *_PG_TRIGGERS):
             op.execute(statement)
         _create_trigram_indexes()
     else:
@@ -133,9 +170,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name in _TRIGRAM_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
-        op.execute("DROP TRIGGER IF EXISTS task_count_update ON task")
-        op.execute("DROP TRIGGER IF EXISTS task_count_insert_delete ON task")
-        op.execute("DROP FUNCTION IF EXISTS task_count_apply()")
+        for name in ("update", "delete", "insert"):
+            op.execute(f"DROP TRIGGER IF EXISTS task_count_{name} ON task")
+        for name in ("updated", "deleted", "inserted"):
+            op.execute(f"DROP FUNCTION IF EXISTS task_count_{name}()")
     else:
         for name in ("task_count_update", "task_count_delete", "task_count_insert"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")

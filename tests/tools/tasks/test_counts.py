@@ -129,7 +129,9 @@ async def test_counters_stay_exact_under_concurrent_creates_deletes_and_complete
     random.Random(12).shuffle(calls)
     responses = await asyncio.gather(*calls)
     codes = sorted(response.status_code for response in responses)
-    assert codes == sorted([201] * 8 + [204] * 4 + [404] + [200] * 9)
+    assert codes == sorted([201] * 8 + [204] * 4 + [404] + [200] * 9), [
+        response.text for response in responses if response.status_code >= 400
+    ]
 
     # 12 seeded - 4 deleted + 8 created = 16. The 8 survivors were flipped: the 4 done
     # ones (4, 6, 8, 10) are pending now and the 4 pending ones done, except seeded[5],
