@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from backroom.accounts.deps import CurrentUser, SettingsDep
 from backroom.accounts.errors import InvalidCredentialsToken
@@ -142,8 +141,8 @@ async def create_task(
     if replay is not None:
         return replay
     task = await service.create_task(session, owner_id=user.user_id, actor=user.actor, data=body)
-    response = JSONResponse(
-        TaskRead.from_task(task).model_dump(mode="json"),
+    response = json_response(
+        TaskRead.from_task(task).model_dump_json().encode(),
         status_code=201,
         headers={"Location": f"{request.url.path.rstrip('/')}/{task.id}", "ETag": _etag(task)},
     )
