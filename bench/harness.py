@@ -148,6 +148,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="only the tracking routes' CPU per request, in-process (bench/tracking.py)",
     )
     parser.add_argument(
+        "--db",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="sqlite: also run me/list/get/create on SQLite (the `make run` set-up), 1 worker",
+    )
+    parser.add_argument(
         "--add-to",
         type=Path,
         help="a bench/results/*.json whose rows this run completes (its rows win)",
@@ -634,6 +640,24 @@ def small_phase(
             run_scenario(bench, pair[1], check, Where("reference", workers, "1e3"))
 
 
+SQLITE_SCENARIOS = (sc.AUTH_ME, sc.LIST_20, sc.GET_ONE, sc.CREATE_ONE)
+
+
+def sqlite_phase(bench: Bench) -> None:
+    """The default embedded database: the same rows copied into a SQLite file (WAL), one
+    worker, beside the PostgreSQL rows of the same run."""
+    path = bench.workdir / "bench.sqlite"
+    env = {**bench.env, "DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    seed.migrate(env)
+    asyncio.run(seed.copy_to_sqlite(bench.env["DATABASE_URL"], env["DATABASE_URL"]))
+    bench.log(f"copied the data set into {path.name}")
+    where = Where("backroom-sqlite", 1, "1e3")
+    log_path = bench.workdir / "backroom-sqlite.log"
+    with backroom_server(env, bench.args.port + 2, 1, log_path) as server:
+        for scenario in SQLITE_SCENARIOS:
+            run_scenario(bench, server, scenario, where)
+
+
 def big_phase(bench: Bench) -> None:
     if not bench.has([sc.LIST]):
         for scenario in sc.BIG:
@@ -741,6 +765,8 @@ def main(argv: Sequence[str]) -> int:
                 small_phase(bench, workers, sc.SMALL_READS, sc.SMALL_WRITES, storm=True)
             else:
                 small_phase(bench, workers, sc.TWO_WORKER_READS, sc.TWO_WORKER_WRITES, storm=False)
+        if args.db == "sqlite" and not args.smoke:
+            sqlite_phase(bench)
         if not args.no_big:
             big_phase(bench)
     finally:

@@ -112,8 +112,23 @@ def _find(
     return None
 
 
+def _vs_postgresql(records: Sequence[RecordLike], record: RecordLike) -> str:
+    """A SQLite row against the PostgreSQL row of the same scenario: CPU/req and p99."""
+    pg = _find(records, record.scenario, "backroom", record.workers, record.dataset)
+    if pg is None:
+        return ""
+    parts = []
+    if record.cpu_ms and pg.cpu_ms:
+        parts.append(f"CPU x{record.cpu_ms / pg.cpu_ms:.2f}")
+    if pg.p99_ms:
+        parts.append(f"p99 x{record.p99_ms / pg.p99_ms:.2f}")
+    return " · ".join(parts) + " of PostgreSQL's"
+
+
 def _vs_reference(records: Sequence[RecordLike], record: RecordLike) -> str:
     """The share of the reference's efficiency: reference CPU/req over ours, and rps."""
+    if record.target == "backroom-sqlite":
+        return _vs_postgresql(records, record)
     if record.target != "backroom":
         return ""
     ref = _find(records, record.scenario, "reference", record.workers, record.dataset)
@@ -169,6 +184,19 @@ def targets_table(records: Sequence[RecordLike]) -> list[str]:
                     f"CPU x{ratio:.2f}, p99 x{_ratio(p99)}",
                     ok,
                     "≤ x2 each",
+                )
+            )
+    for key in ("me", "list", "get", "create"):
+        lite = _find(records, key, "backroom-sqlite", 1, "1e3")
+        pg = _find(records, key, "backroom", 1, "1e3")
+        if lite and pg and lite.cpu_ms and pg.cpu_ms and pg.p99_ms:
+            cpu, p99 = lite.cpu_ms / pg.cpu_ms, lite.p99_ms / pg.p99_ms
+            lines.append(
+                _target(
+                    f"{key}: SQLite vs PostgreSQL, CPU/req and p99",
+                    f"CPU x{cpu:.2f}, p99 x{p99:.2f}",
+                    cpu <= 1.5 and p99 <= 2,
+                    "CPU ≤ x1.5, p99 ≤ x2",
                 )
             )
     alone = _storm(records, with_storm=False)

@@ -300,7 +300,15 @@ async def seed_tasks(
     conn: asyncpg.Connection, population: Population, owner_count: int, total: int
 ) -> None:
     """`owner_count` tasks for the bench owner, the rest of `total` spread over the fillers."""
-    await conn.execute('TRUNCATE TABLE "task" RESTART IDENTITY CASCADE')
+    counted = await conn.fetchval("SELECT to_regclass('task_count') IS NOT NULL")
+    await conn.execute(
+        'TRUNCATE TABLE "task"'
+        + (', "task_count"' if counted else "")
+        + " RESTART IDENTITY CASCADE"
+    )
+    # Row triggers (the per-owner counters) off for the bulk load; the counts are
+    # recomputed in one statement at the end.
+    await conn.execute("SET session_replication_role = replica")
     table_columns = await columns(conn, "task")
     values = _task_values(table_columns)
     await insert_select(
@@ -321,6 +329,12 @@ async def seed_tasks(
             total - owner_count,
         )
     await _seed_tag_rows(conn)
+    await conn.execute("SET session_replication_role = DEFAULT")
+    if counted:
+        await conn.execute(
+            "INSERT INTO task_count (user_id, total, completed) "
+            "SELECT user_id, count(*), count(*) FILTER (WHERE completed) FROM task GROUP BY user_id"
+        )
     await conn.execute("VACUUM ANALYZE")
 
 
@@ -329,3 +343,28 @@ async def sample_task_ids(conn: asyncpg.Connection, owner_id: str, count: int) -
         "SELECT id FROM task WHERE user_id = $1::uuid ORDER BY random() LIMIT $2", owner_id, count
     )
     return [int(row["id"]) for row in rows]
+
+
+async def copy_to_sqlite(source_url: str, target_url: str) -> None:
+    """Every row of the bench database into a migrated SQLite file, table by table.
+
+    `task_count` is left out: the SQLite triggers count the copied tasks themselves.
+    """
+    from sqlalchemy import insert, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from backroom.models import metadata
+
+    source = create_async_engine(source_url)
+    target = create_async_engine(target_url)
+    try:
+        async with source.connect() as reader, target.begin() as writer:
+            for table in metadata.sorted_tables:
+                if table.name == "task_count":
+                    continue
+                rows = [dict(row) for row in (await reader.execute(select(table))).mappings()]
+                if rows:
+                    await writer.execute(insert(table), rows)
+    finally:
+        await source.dispose()
+        await target.dispose()

@@ -43,7 +43,8 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 
 def install(app: FastAPI, settings: Settings, database: Database) -> None:
     """Create the accounts objects of one app instance (called by `create_app`)."""
-    cache = AuthStateCache(database.sessionmaker, settings.AUTH_STATE_TTL)
+    # The auth state is only read: no transaction, so on SQLite no write lock either.
+    cache = AuthStateCache(database.read_sessionmaker, settings.AUTH_STATE_TTL)
     attach(database.sessionmaker, cache)
     app.state.auth_state_cache = cache
     app.state.authenticator = Authenticator(settings, database.sessionmaker, cache)

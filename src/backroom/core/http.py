@@ -157,6 +157,8 @@ class BackroomMiddleware:
     ) -> None:
         template = self._route_template(scope, path)
         metrics.observe_request(scope["method"], template, status, seconds)
+        if not access_logger.isEnabledFor(logging.INFO):
+            return  # LOG_LEVEL above INFO: skip building the record's fields
         access_logger.info(
             "%s %s %s %.1fms",
             scope["method"],

@@ -18,6 +18,7 @@ small fixed set, never user input):
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -77,10 +78,19 @@ RATE_LIMITED = Counter(
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+# The labelled children of the request metrics, by (method, route, status class): the
+# label sets are few (route templates), and `labels()` re-validates them on every call.
+_request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    status_class = f"{status // 100}xx"
-    HTTP_REQUESTS.labels(method if method in _METHODS else "OTHER", route, status_class).inc()
-    HTTP_DURATION.labels(route, status_class).observe(seconds)
+    key = (method if method in _METHODS else "OTHER", route, f"{status // 100}xx")
+    children = _request_children.get(key)
+    if children is None:
+        children = (HTTP_REQUESTS.labels(*key), HTTP_DURATION.labels(route, key[2]))
+        _request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def render() -> bytes:

@@ -121,12 +121,34 @@ def database_revision(database_url: str) -> str | None:
     return with_connection(database_url, current_revision)
 
 
+# Indexes a migration creates on one engine only, which the models cannot declare (the
+# PostgreSQL `pg_trgm` search indexes end in `_trgm`): autogenerate leaves them alone.
+ENGINE_ONLY_INDEX_SUFFIX = "_trgm"
+
+
+def include_object(
+    item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's `include_object` hook: skip the engine-only indexes of the database."""
+    return not (
+        type_ == "index"
+        and reflected
+        and compare_to is None
+        and (name or "").endswith(ENGINE_ONLY_INDEX_SUFFIX)
+    )
+
+
 def schema_diff(database_url: str, metadata: MetaData) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty: none)."""
 
     def compare(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": unmanaged(metadata)}
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": unmanaged(metadata),
+                "include_object": include_object,
+            },
         )
         return list(compare_metadata(context, metadata))
 

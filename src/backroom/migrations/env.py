@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from backroom.core.config import get_settings
-from backroom.core.migrations import unmanaged
+from backroom.core.migrations import include_object, unmanaged
 from backroom.models import metadata
 
 config = context.config
@@ -28,6 +28,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=unmanaged(metadata),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,7 +1,7 @@
 """Tracking: items with 4-digit codes, their history, and name templates per store.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27 06:00:00
 
 The templates seeded here for stores that already exist are a frozen copy of the list
@@ -19,7 +19,7 @@ from alembic import op
 from backroom.core.db import UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
@@ -62,19 +62,28 @@ async def _load(
     return task
 
 
-async def owned_task(session: SessionDep, principal: CurrentUser, task_id: TaskIdPath) -> Task:
-    """The caller's task named in the path, or 404 - the same 404 whatever the reason."""
-    return await _load(session, principal, task_id, for_update=False)
-
-
 async def owned_task_for_update(
     session: SessionDep, principal: CurrentUser, task_id: TaskIdPath
 ) -> Task:
-    """As `owned_task`, and locked until the commit so concurrent writers queue."""
+    """The caller's task named in the path, or 404 - the same 404 whatever the reason;
+    locked until the commit so concurrent writers queue."""
     return await _load(session, principal, task_id, for_update=True)
 
 
-OwnedTask = Annotated[Task, Depends(owned_task)]
+async def owned_task_row(
+    session: SessionDep, principal: CurrentUser, task_id: TaskIdPath
+) -> dict[str, Any]:
+    """The caller's task named in the path as a `TaskRead`-shaped row (no ORM object), or
+    the same 404 as `owned_task_for_update`."""
+    if not task_id.isascii() or not task_id.isdigit():
+        raise TaskNotFound
+    row = await TaskRepository(session).read_row(principal.user_id, int(task_id))
+    if row is None:
+        raise TaskNotFound
+    return row
+
+
+OwnedTaskRow = Annotated[dict[str, Any], Depends(owned_task_row)]
 OwnedTaskForUpdate = Annotated[Task, Depends(owned_task_for_update)]
 
 IfMatch = Annotated[frozenset[int] | None, Depends(if_match(TaskChanged))]

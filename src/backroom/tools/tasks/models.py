@@ -95,3 +95,21 @@ class TaskTag(Base):
     # Denormalised owner, so counting a user's tags never joins the task table.
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     position: Mapped[int]
+
+
+class TaskCount(Base):
+    """How many tasks an owner has, and how many of them are completed.
+
+    Kept exact by database triggers on `task` (migration 0005), in the same transaction
+    as every insert, delete and completion change, so no code path can forget it; the
+    pending count is `total - completed`. The list's `X-Total-Count` reads it instead of
+    counting the owner's rows when only the status filters the list.
+    """
+
+    __tablename__ = "task_count"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    total: Mapped[int]
+    completed: Mapped[int]

@@ -20,13 +20,15 @@ from backroom.core.db import utcnow
 from backroom.core.pagination import Cursor, PageParams, Window, window
 from backroom.tools.tasks.errors import TaskChanged
 from backroom.tools.tasks.models import Priority, Task, TaskTag, fold
-from backroom.tools.tasks.repository import TaskRepository, sort_values
+from backroom.tools.tasks.repository import TaskRepository, row_sort_values
 from backroom.tools.tasks.schemas import TaskCreate, TaskListQuery, TaskUpdate
 
 
 @dataclass(frozen=True, slots=True)
 class TaskPage:
-    window: Window[Task]
+    """One page of the list as `TaskRead`-shaped rows (see `TaskRepository.read_rows`)."""
+
+    window: Window[dict[str, Any]]
     total: int
 
 
@@ -163,11 +165,11 @@ async def list_tasks(
     cursor: Cursor | None,
 ) -> TaskPage:
     repository = TaskRepository(session)
-    fetched = await repository.list_page(
+    fetched = await repository.read_rows(
         owner_id, query, limit=page.limit, offset=page.offset, cursor=cursor
     )
     rows = window(
-        fetched, limit=page.limit, cursor=cursor, key=lambda task: sort_values(task, query.sort)
+        fetched, limit=page.limit, cursor=cursor, key=lambda row: row_sort_values(row, query.sort)
     )
     total = _total_from_page(page, cursor, len(fetched))
     if total is None:
