@@ -737,6 +737,17 @@ def prepare(bench: Bench) -> None:
         refresh_token(bench, server.url)
 
 
+def run_small_phases(bench: Bench) -> None:
+    """The small-data scenarios, once per worker count."""
+    for workers in bench.args.worker_counts:
+        if bench.args.smoke:
+            small_phase(bench, workers, sc.SMOKE_READS, sc.SMOKE_WRITES, storm=False)
+        elif workers == 1:
+            small_phase(bench, workers, sc.SMALL_READS, sc.SMALL_WRITES, storm=True)
+        else:
+            small_phase(bench, workers, sc.TWO_WORKER_READS, sc.TWO_WORKER_WRITES, storm=False)
+
+
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     if args.tracking:
@@ -758,13 +769,7 @@ def main(argv: Sequence[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     try:
         prepare(bench)
-        for workers in args.worker_counts:
-            if args.smoke:
-                small_phase(bench, workers, sc.SMOKE_READS, sc.SMOKE_WRITES, storm=False)
-            elif workers == 1:
-                small_phase(bench, workers, sc.SMALL_READS, sc.SMALL_WRITES, storm=True)
-            else:
-                small_phase(bench, workers, sc.TWO_WORKER_READS, sc.TWO_WORKER_WRITES, storm=False)
+        run_small_phases(bench)
         if args.db == "sqlite" and not args.smoke:
             sqlite_phase(bench)
         if not args.no_big:
