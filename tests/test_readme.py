@@ -73,3 +73,42 @@ def test_the_readme_walk_works_verbatim_and_leaves_the_checkout_alone(
     assert lines[-3:] == ["204", "204", "401"]  # task deleted, logged out, refresh refused
     assert sorted(path.name for path in ROOT.iterdir()) == before
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith("tmp")] == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the walk uses jq")
+def test_every_walk_of_the_readme_runs_in_order_across_the_three_tools(
+    server: Server, tmp_path: Path
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.DOTALL)
+    assert len(blocks) >= 5  # accounts and tasks, tracking, milk count, RTD&E, activity
+    script = "\n".join(blocks).replace("http://127.0.0.1:8000", server.url)
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'walk.db'}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(  # noqa: S603 - the README's own walks
+        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607 - bash from PATH
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # The milk count's worked example: 10 + 20 + 10 delivered = 40 against a par of 50.
+    assert '"total_inventory":40,"total_order":5' in out
+    # RTD&E: the cold brew (par 6, counted 2) is the one item to pull.
+    assert '"pull_list":[{"name":"Cold Brew","need_quantity":4,"is_pulled":false}]' in out
+    # The dashboard feed carries every tool's activity, with the types the app has icons for.
+    for kind in ("inventory_add", "inventory_remove", "milk_order_completed", "rtde_completed"):
+        assert f'["{kind}",' in out
+    for kind in ("user_created", "milk_par_updated", "rtde_item_created"):
+        assert f'["{kind}",' in out
+    assert '["tracking.item.added","Vanilla Syrup","Kim Shift"]' in out
+    assert "id,at,actor_id,actor_name,action,target_type" in out
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("tmp")] == []
