@@ -55,7 +55,7 @@ async def test_list_and_get_match_the_schema_dump(
 
     listed = await client.get("/api/tasks", headers=as_alice)
     assert listed.status_code == 200
-    assert listed.headers["content-type"] == "application/json"
+    assert listed.headers["content-type"] == "application/json; charset=utf-8"
     assert listed.json() == expected
     assert listed.json()[1]["tags"] == ["zeta", "Alpha", "mid"]
     assert listed.json()[1]["due_date"] == "2026-12-01T09:30:00Z"
@@ -65,7 +65,7 @@ async def test_list_and_get_match_the_schema_dump(
     for task in expected:
         got = await client.get(f"/api/tasks/{task['id']}", headers=as_alice)
         assert got.status_code == 200
-        assert got.headers["content-type"] == "application/json"
+        assert got.headers["content-type"] == "application/json; charset=utf-8"
         assert got.headers["etag"] == f'"{task["version"]}"'
         assert got.json() == task
 
