@@ -1,5 +1,6 @@
-"""A store with its default milk types, its staff and admin, another store, and a clock
-frozen at 22:00 in the store's zone (America/Los_Angeles)."""
+"""A store with its default milk types, another store, and a clock frozen at 22:00 in
+the store's zone (America/Los_Angeles). The crew comes from `tests/tools/conftest.py`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.accounts.models import Role, Store, User
+from backroom.accounts.models import Role, Store
 from backroom.core.clock import FixedClock
 from backroom.core.config import Settings
 from tests.factories import auth_headers, make_user
@@ -29,26 +30,6 @@ def clock(app: FastAPI) -> FixedClock:
 @pytest.fixture
 async def store(session: AsyncSession) -> Store:
     return await make_milk_store(session)
-
-
-@pytest.fixture
-async def staff(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.STAFF, store=store, first_name="Sam")
-
-
-@pytest.fixture
-async def admin(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.ADMIN, store=store, first_name="Ada")
-
-
-@pytest.fixture
-def as_staff(settings: Settings, staff: User) -> dict[str, str]:
-    return auth_headers(settings, staff)
-
-
-@pytest.fixture
-def as_admin(settings: Settings, admin: User) -> dict[str, str]:
-    return auth_headers(settings, admin)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A store with an admin and two staff members, a second store, and a frozen clock."""
+"""A second staff member, a second store with its admin, and a frozen clock (the store,
+its admin and staff member come from `tests/tools/conftest.py`)."""
 
 from __future__ import annotations
 
@@ -24,23 +25,8 @@ def clock(app: FastAPI) -> FixedClock:
 
 
 @pytest.fixture
-async def store(session: AsyncSession) -> Store:
-    return await make_store(session)
-
-
-@pytest.fixture
 async def other_store(session: AsyncSession) -> Store:
     return await make_store(session)
-
-
-@pytest.fixture
-async def admin(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.ADMIN, store=store, first_name="Ada")
-
-
-@pytest.fixture
-async def staff(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.STAFF, store=store, first_name="Sam")
 
 
 @pytest.fixture
@@ -52,16 +38,6 @@ async def coworker(session: AsyncSession, store: Store) -> User:
 async def outsider(session: AsyncSession, other_store: Store) -> User:
     """An admin of another store."""
     return await make_user(session, role=Role.ADMIN, store=other_store, first_name="Oz")
-
-
-@pytest.fixture
-def as_admin(settings: Settings, admin: User) -> dict[str, str]:
-    return auth_headers(settings, admin)
-
-
-@pytest.fixture
-def as_staff(settings: Settings, staff: User) -> dict[str, str]:
-    return auth_headers(settings, staff)
 
 
 @pytest.fixture

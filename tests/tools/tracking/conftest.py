@@ -1,4 +1,7 @@
-"""A store with its templates, its staff member and admin, another store, a `user` account."""
+"""A store with its templates, another store with a staff member, a `user` account.
+
+The store's staff member and admin come from `tests/tools/conftest.py`.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +20,6 @@ async def store(session: AsyncSession) -> Store:
 
 
 @pytest.fixture
-async def staff(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.STAFF, store=store, first_name="Sam")
-
-
-@pytest.fixture
-async def admin(session: AsyncSession, store: Store) -> User:
-    return await make_user(session, role=Role.ADMIN, store=store, first_name="Ada")
-
-
-@pytest.fixture
 async def other_store(session: AsyncSession) -> Store:
     return await make_tracking_store(session)
 
@@ -34,16 +27,6 @@ async def other_store(session: AsyncSession) -> Store:
 @pytest.fixture
 async def other_staff(session: AsyncSession, other_store: Store) -> User:
     return await make_user(session, role=Role.STAFF, store=other_store, first_name="Olga")
-
-
-@pytest.fixture
-def as_staff(settings: Settings, staff: User) -> dict[str, str]:
-    return auth_headers(settings, staff)
-
-
-@pytest.fixture
-def as_admin(settings: Settings, admin: User) -> dict[str, str]:
-    return auth_headers(settings, admin)
 
 
 @pytest.fixture
