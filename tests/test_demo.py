@@ -21,10 +21,12 @@ from tests.test_startup import clean_env
 CREDENTIAL = re.compile(r"^\s+(admin|staff)\s+(\S+)\s+PIN (\d{4})\s+(.+)$", re.MULTILINE)
 
 
-def seed(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
+def backroom(
+    *args: str, database_url: str, data_dir: Path, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     env = clean_env(
-        DATABASE_URL=settings.DATABASE_URL,
-        DATA_DIR=str(settings.DATA_DIR),
+        DATABASE_URL=database_url,
+        DATA_DIR=str(data_dir),
         ENVIRONMENT="test",
         SECRET_KEY=TEST_SECRET,
         PIN_PEPPER=TEST_PEPPER,
@@ -32,8 +34,8 @@ def seed(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
         ARGON2_TIME_COST="1",
         ARGON2_PARALLELISM="1",
     )
-    return subprocess.run(
-        [sys.executable, "-m", "backroom", "seed-demo"],
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "backroom", *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -41,6 +43,30 @@ def seed(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def seed(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return backroom(
+        "seed-demo", database_url=settings.DATABASE_URL, data_dir=settings.DATA_DIR, cwd=cwd
+    )
+
+
+def test_a_database_not_yet_migrated_is_refused_then_seeded_once_upgraded(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return backroom(*args, database_url=url, data_dir=tmp_path / "data", cwd=tmp_path)
+
+    refused = run("seed-demo")
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "backroom: the database is at empty: run `backroom db upgrade` first"
+    )
+    assert run("db", "upgrade").returncode == 0
+    seeded = run("seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    assert len(CREDENTIAL.findall(seeded.stdout)) == 3
 
 
 async def row_counts(session: AsyncSession) -> dict[str, int]:

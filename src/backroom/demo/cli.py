@@ -33,21 +33,29 @@ def seed_demo() -> None:
         settings = load_settings()
     except SettingsError as exc:
         raise _fail(f"bad setting: {exc}", 2) from None
-    from backroom.core.migrations import DatabaseUnreachable, check_database
+    from backroom.core.migrations import (
+        DatabaseUnreachable,
+        check_database,
+        database_revision,
+        head_revision,
+    )
 
     try:
         check_database(settings.DATABASE_URL)
     except DatabaseUnreachable as exc:
         raise _fail(str(exc)) from None
+    current = database_revision(settings.DATABASE_URL)
+    if current != head_revision():
+        raise _fail(f"the database is at {current or 'empty'}: run `backroom db upgrade` first")
     from backroom.core.errors import AppError
-    from backroom.demo.people import DemoExists
+    from backroom.demo.people import DemoExists, DemoPartnerTaken
 
     try:
         lines = asyncio.run(_seed(settings))
     except DemoExists as exc:
-        typer.echo(f"backroom: {exc}", err=True)
-        code = 0 if str(exc).startswith("the demo store") else 1
-        raise typer.Exit(code) from None
+        raise _fail(str(exc), 0) from None
+    except DemoPartnerTaken as exc:
+        raise _fail(str(exc)) from None
     except AppError as exc:
         raise _fail(f"{exc.detail}; nothing added") from None
     typer.echo("\n".join(lines))

@@ -52,11 +52,6 @@ def _local(day: dt.date, zone: ZoneInfo, after: dt.timedelta, now: dt.datetime) 
     return min((midnight + after).astimezone(dt.UTC), now)
 
 
-async def _milk_lines(session: AsyncSession, caller: StoreCaller) -> list[tuple[uuid.UUID, int]]:
-    rows = await milk_types.list_milk_types(session, caller.store_id)
-    return [(milk_type.id, par) for milk_type, par in rows]
-
-
 def _foh(ident: uuid.UUID, index: int, seed: int) -> PayloadLine:
     return FohLine(milk_type_id=ident, foh_count=(seed + index) % 4)
 

@@ -26,7 +26,11 @@ STAFF = (("DEMOSTAFF1", "Sam Rivera"), ("DEMOSTAFF2", "Alex Chen"))
 
 
 class DemoExists(Exception):
-    """The demo store (or one of its partner numbers) is there already: nothing is added."""
+    """The demo store is there already (an earlier run): nothing is added."""
+
+
+class DemoPartnerTaken(Exception):
+    """Another account holds a demo partner number: nothing is added."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ async def _check_free(session: AsyncSession) -> None:
     users = UserRepository(session)
     for number, _name in (ADMIN, *STAFF):
         if await users.by_partner_number(number) is not None:
-            raise DemoExists(f"partner number {number} is taken already; nothing added")
+            raise DemoPartnerTaken(f"partner number {number} is taken already; nothing added")
 
 
 async def _admin(session: AsyncSession, hasher: SecretHasher, store: Store) -> Member:
