@@ -17,6 +17,7 @@ import typer
 
 from backroom.accounts import cli as accounts_cli
 from backroom.core.config import Settings, SettingsError, load_settings
+from backroom.demo import cli as demo_cli
 from backroom.tools.activity import cli as activity_cli
 
 # Uvicorn's defaults are 5 s and 2048. Keep-alive must outlast the idle timeout of the
@@ -49,6 +50,7 @@ def _load_tools() -> None:
 app.add_typer(accounts_cli.stores_app, name="stores", callback=_load_tools)
 app.add_typer(accounts_cli.users_app, name="users", callback=_load_tools)
 app.add_typer(activity_cli.audit_app, name="audit")
+app.command("seed-demo")(demo_cli.seed_demo)
 
 
 def _settings() -> Settings:
