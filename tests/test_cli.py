@@ -47,7 +47,15 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     for command in ("serve", "db", "openapi"):
         assert command in result.output
     db_help = runner.invoke(app, ["db", "--help"]).output
-    for command in ("upgrade", "downgrade", "current", "check", "purge-idempotency"):
+    for command in (
+        "upgrade",
+        "downgrade",
+        "current",
+        "check",
+        "purge-idempotency",
+        "backup",
+        "restore",
+    ):
         assert command in db_help
 
 

@@ -238,6 +238,34 @@ def db_purge_idempotency() -> None:
     typer.echo(f"removed {asyncio.run(purge())} expired idempotency keys")
 
 
+@db_app.command("backup")
+def db_backup(path: Annotated[Path, typer.Argument(help="File to write.")]) -> None:
+    """Write a consistent copy of the database to PATH while the server keeps serving."""
+    from backroom.core.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        backup(settings.DATABASE_URL, path)
+    except BackupError as exc:
+        typer.echo(f"backroom: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backed up to {path}")
+
+
+@db_app.command("restore")
+def db_restore(path: Annotated[Path, typer.Argument(help="Backup to load.")]) -> None:
+    """Load the backup at PATH into the database, which must be empty."""
+    from backroom.core.backup import BackupError, restore
+
+    settings = _settings()
+    try:
+        restore(settings.DATABASE_URL, path)
+    except BackupError as exc:
+        typer.echo(f"backroom: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {path}; run `backroom db upgrade` if it comes from an older release")
+
+
 @app.command()
 def openapi(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
