@@ -29,34 +29,41 @@ def install_docs(app: FastAPI) -> None:
     """Add the two documentation pages, the OAuth2 redirect page and their assets.
 
     Build the app with `docs_url=None, redoc_url=None` so FastAPI's CDN pages are off.
+    The handlers live at module level and read the app from the request: FastAPI caches
+    what it learns about each endpoint function, so a closure over `app` would keep every
+    app ever built alive (thousands in a test run).
     """
     app.mount(ASSETS, StaticFiles(packages=[(ASSETS_PACKAGE, "static")]), name="docs-assets")
-    title = app.title
+    app.add_api_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_api_route(OAUTH2_REDIRECT, swagger_ui_redirect, include_in_schema=False)
+    app.add_api_route("/redoc", redoc, include_in_schema=False)
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{title} - Swagger UI",
-            oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
-            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
-            swagger_ui_parameters=SWAGGER_PARAMETERS,
-        )
 
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+async def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    app: FastAPI = request.app
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} - Swagger UI",
+        oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
+        swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
+        swagger_ui_parameters=SWAGGER_PARAMETERS,
+    )
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
-            with_google_fonts=False,
-        )
+
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    app: FastAPI = request.app
+    return get_redoc_html(
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} - ReDoc",
+        redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
+        with_google_fonts=False,
+    )
