@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from collections.abc import Coroutine
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -16,6 +17,7 @@ from backroom.core.migrations import current_revision, head_revision
 router = APIRouter(tags=["health"])
 
 READY_TIMEOUT_SECONDS = 1.5
+T = TypeVar("T")
 
 
 class Health(BaseModel):
@@ -35,13 +37,44 @@ async def health() -> Health:
     return Health()
 
 
+async def _within_deadline(probe: Coroutine[Any, Any, T]) -> T | None:
+    """The probe's result, or None once `READY_TIMEOUT_SECONDS` have passed or it failed.
+
+    A driver that is slow to give up on a hanging server (its own connect timeout may be
+    longer) is left to finish in the background: the answer never waits for it.
+    """
+    task = asyncio.ensure_future(probe)
+    task.add_done_callback(_retrieve)
+    done, _ = await asyncio.wait({task}, timeout=READY_TIMEOUT_SECONDS)
+    if not done:
+        task.cancel()
+        return None
+    if task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a late probe's failure as seen, so asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _revision(database: Database) -> str | None:
+    async with database.engine.connect() as conn:
+        return await conn.run_sync(current_revision)
+
+
 async def _database_state(database: Database) -> tuple[str, str]:
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS), database.engine.connect() as conn:
-            revision = await conn.run_sync(current_revision)
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    probe = await _within_deadline(_checked_revision(database))
+    if probe is None:
         return "unavailable", "unknown"
-    return "ok", "ok" if revision == head_revision() else "behind"
+    return "ok", "ok" if probe[0] == head_revision() else "behind"
+
+
+async def _checked_revision(database: Database) -> tuple[str | None]:
+    # A tuple, so that "no revision yet" (None) differs from "no answer".
+    return (await _revision(database),)
 
 
 class RedisProbe:
@@ -63,11 +96,8 @@ async def _redis_state(request: Request) -> str:
     ping = getattr(request.app.state, "redis_ping", None)
     if ping is None:
         return "disabled"
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            return "ok" if await ping() else "unavailable"
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return "unavailable"
+    answered = await _within_deadline(ping())
+    return "ok" if answered else "unavailable"
 
 
 @router.get(
