@@ -60,21 +60,15 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-async def _revision(database: Database) -> str | None:
+async def _database_probe(database: Database) -> tuple[str, str]:
     async with database.engine.connect() as conn:
-        return await conn.run_sync(current_revision)
+        revision = await conn.run_sync(current_revision)
+    return "ok", "ok" if revision == head_revision() else "behind"
 
 
 async def _database_state(database: Database) -> tuple[str, str]:
-    probe = await _within_deadline(_checked_revision(database))
-    if probe is None:
-        return "unavailable", "unknown"
-    return "ok", "ok" if probe[0] == head_revision() else "behind"
-
-
-async def _checked_revision(database: Database) -> tuple[str | None]:
-    # A tuple, so that "no revision yet" (None) differs from "no answer".
-    return (await _revision(database),)
+    state = await _within_deadline(_database_probe(database))
+    return state or ("unavailable", "unknown")
 
 
 class RedisProbe:
