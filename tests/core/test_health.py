@@ -42,9 +42,14 @@ async def timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Respons
     return response, time.perf_counter() - started
 
 
+# The probe gives up after READY_TIMEOUT_SECONDS (1.5 s); the rest is room for a loop
+# that a long suite keeps busy, still far below any driver's own connect timeout.
+ANSWER_WITHIN_SECONDS = 3.0
+
+
 def assert_not_ready(response: httpx.Response, seconds: float, code: str) -> None:
     assert response.status_code == 503, response.text
-    assert seconds < 2.0
+    assert seconds < ANSWER_WITHIN_SECONDS
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["code"] == code
 
