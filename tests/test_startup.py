@@ -188,6 +188,10 @@ def test_durations_and_sizes_in_units_start_and_apply(
         "IDEMPOTENCY_TTL": "2d",
         "DB_POOL_TIMEOUT": "2s",
         "DB_CONNECT_TIMEOUT": "1500ms",
+        "DB_STATEMENT_TIMEOUT_MS": "15s",
+        "SQLITE_BUSY_TIMEOUT_MS": "5s",
+        "RTDE_SESSION_MINUTES": "1h",
+        "AUDIT_RETENTION_DAYS": "365d",
     }
     server = serve(env)
     server.wait("/health/ready")

@@ -36,6 +36,44 @@ def test_bad_durations_are_refused(written: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "written", "value"),
+    [
+        ("DB_STATEMENT_TIMEOUT_MS", "15000", 15_000),
+        ("DB_STATEMENT_TIMEOUT_MS", "15s", 15_000),
+        ("SQLITE_BUSY_TIMEOUT_MS", "2s", 2_000),
+        ("SQLITE_BUSY_TIMEOUT_MS", "750ms", 750),
+        ("RTDE_SESSION_MINUTES", "45", 45),
+        ("RTDE_SESSION_MINUTES", "1h", 60),
+        ("AUDIT_RETENTION_DAYS", "90", 90),
+        ("AUDIT_RETENTION_DAYS", "90d", 90),
+        ("AUDIT_RETENTION_DAYS", "48h", 2),
+    ],
+)
+def test_settings_named_in_a_unit_count_in_it_and_take_suffixes(
+    monkeypatch: pytest.MonkeyPatch, name: str, written: str, value: int
+) -> None:
+    monkeypatch.setenv(name, written)
+    assert getattr(load_settings(), name) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("RTDE_SESSION_MINUTES", "90s"),
+        ("AUDIT_RETENTION_DAYS", "36h"),
+        ("SQLITE_BUSY_TIMEOUT_MS", "soon"),
+        ("DB_STATEMENT_TIMEOUT_MS", "1.5"),
+    ],
+)
+def test_a_unit_setting_that_is_not_a_whole_count_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, written: str
+) -> None:
+    monkeypatch.setenv(name, written)
+    with pytest.raises(SettingsError, match=f"^{name}: must be a duration"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
     ("written", "size"),
     [(2048, 2048), ("2048", 2048), ("512KiB", 524_288), ("2MiB", 2_097_152), ("1GiB", 1 << 30)],
 )

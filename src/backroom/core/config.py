@@ -28,7 +28,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from backroom.core.database_url import normalize_database_url
-from backroom.core.units import Bytes, Lower, Rate, Seconds, StrList, Timeout, Upper
+from backroom.core.units import (
+    Bytes,
+    Days,
+    Lower,
+    Milliseconds,
+    Minutes,
+    Rate,
+    Seconds,
+    StrList,
+    Timeout,
+    Upper,
+)
 
 Environment = Literal["development", "test", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -69,7 +80,7 @@ class Settings(BaseSettings):
     DB_CONNECT_TIMEOUT: Timeout = Field(
         default=2.0, gt=0, le=60, description="wait for a new connection before answering 503"
     )
-    DB_STATEMENT_TIMEOUT_MS: int = Field(
+    DB_STATEMENT_TIMEOUT_MS: Milliseconds = Field(
         default=15_000, ge=0, description="PostgreSQL `statement_timeout` per connection"
     )
     DB_POOL_PRE_PING: bool = Field(
@@ -79,7 +90,7 @@ class Settings(BaseSettings):
         "every older connection",
     )
     DB_ECHO: bool = Field(default=False, description="log every SQL statement (debugging)")
-    SQLITE_BUSY_TIMEOUT_MS: int = Field(
+    SQLITE_BUSY_TIMEOUT_MS: Milliseconds = Field(
         default=5_000, ge=0, description="how long a SQLite writer waits for the write lock"
     )
 
@@ -197,12 +208,12 @@ class Settings(BaseSettings):
     STORE_TIMEZONE: str = Field(
         default="America/Los_Angeles", description="IANA time zone of a store created without one"
     )
-    RTDE_SESSION_MINUTES: int = Field(
+    RTDE_SESSION_MINUTES: Minutes = Field(
         default=30, ge=1, description="minutes an RTD&E pull session stays open (store tool)"
     )
 
     # Audit trail
-    AUDIT_RETENTION_DAYS: int | None = Field(
+    AUDIT_RETENTION_DAYS: Days | None = Field(
         default=None, ge=1, description="days audit events are kept (unset: forever)"
     )
 

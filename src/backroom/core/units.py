@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from limits import parse as parse_rate
@@ -36,6 +37,29 @@ def parse_duration(value: object) -> int:
     if not seconds.is_integer():
         raise ValueError(f"{DURATION_HINT} (whole seconds)")
     return int(seconds)
+
+
+def _whole_units(unit: str) -> Callable[[object], int]:
+    """A parser for a setting named in `unit` (`_MS`, `_MINUTES`, `_DAYS`): a plain number
+    is in that unit, a number with a suffix is converted (`15s` as milliseconds is 15000)."""
+
+    def parse(value: object) -> int:
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if match is not None and match.group(2) is not None:
+                value = float(match.group(1)) * _SECONDS[match.group(2)] / _SECONDS[unit]
+            elif match is not None:
+                value = float(match.group(1))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{DURATION_HINT} (a plain number counts in {_UNIT_NAMES[unit]})")
+        if not float(value).is_integer():
+            raise ValueError(f"{DURATION_HINT} (whole {_UNIT_NAMES[unit]})")
+        return int(value)
+
+    return parse
+
+
+_UNIT_NAMES = {"ms": "milliseconds", "m": "minutes", "d": "days"}
 
 
 def parse_size(value: object) -> int:
@@ -81,6 +105,9 @@ def _upper(value: object) -> object:
 Seconds = Annotated[int, BeforeValidator(parse_duration)]
 Timeout = Annotated[float, BeforeValidator(parse_seconds)]
 Bytes = Annotated[int, BeforeValidator(parse_size)]
+Milliseconds = Annotated[int, BeforeValidator(_whole_units("ms"))]
+Minutes = Annotated[int, BeforeValidator(_whole_units("m"))]
+Days = Annotated[int, BeforeValidator(_whole_units("d"))]
 # NoDecode: pydantic-settings would JSON-decode a list before any validator sees it.
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
 Rate = Annotated[str, AfterValidator(_rate)]
