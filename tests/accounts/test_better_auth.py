@@ -162,6 +162,20 @@ async def test_cookie_cache_token_with_nested_id_creates_a_local_user(
     assert stored == ["ba_nested"]
 
 
+async def test_a_long_external_name_is_cut_to_the_100_characters_of_a_name(
+    client: httpx.AsyncClient,
+) -> None:
+    long_name = "Ann " + "n" * 150
+    token = jwt.encode(
+        {"sub": "ba_long", "name": long_name, "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    )
+    me = await _me(client, token)
+    assert me.status_code == 200
+    assert me.json()["user"]["name"] == long_name[:100]
+
+
 async def test_custom_signer_with_flat_sub_and_top_level_id(client: httpx.AsyncClient) -> None:
     now = int(time.time())
     flat = jwt.encode({"sub": "ba_flat", "exp": now + 60}, SECRET, algorithm="HS256")

@@ -62,6 +62,8 @@ def test_create_admin_without_values_off_a_terminal_fails_clearly(cli_env: str) 
     [
         (["--partner-number", "A1", "--name", "Ann", "--pin", "1234"], "--partner-number"),
         (["--partner-number", "ADMIN1", "--name", "Ann", "--pin", "12345"], "--pin"),
+        # API.md §3: names are 1-100 characters, also for an admin made on the command line.
+        (["--partner-number", "ADMIN1", "--name", "N" * 101, "--pin", "1234"], "--name"),
         (
             ["--partner-number", "ADMIN1", "--name", "Ann", "--pin", "1234", "--email", "nope"],
             "--email",

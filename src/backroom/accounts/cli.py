@@ -138,7 +138,7 @@ def create_admin(
 ) -> None:
     """Create an admin who signs in with partner number + PIN (and optionally email + password)."""
     number = _value(partner_number, "partner number", policy.normalize_partner_number)
-    display = _value(name, "name", lambda v: policy.check_name(v, max_length=200))
+    display = _value(name, "name", lambda v: policy.check_name(v, max_length=100))
     secret_pin = _value(pin, "pin", policy.check_pin, secret=True)
     address = _value(email, "email", policy.normalize_email, required=False)
     secret = None

@@ -54,7 +54,7 @@ async def _create(session: AsyncSession, identity: ExternalIdentity) -> User:
     user = User(
         external_id=identity.subject,
         external_email=_clean_email(identity.email),
-        display_name=(identity.name or "").strip()[:200] or None,
+        display_name=(identity.name or "").strip()[:100] or None,
         role=Role.USER.value,
     )
     await UserRepository(session).add(user)
