@@ -28,6 +28,9 @@ NOT_FOUND = {
     "code": "tracking_item_not_found",
 }
 
+# A fixed id no row has: parameters must be the same in every pytest worker's collection.
+UNKNOWN_ID = "0b7c6a52-4d0e-4f6b-9a51-3c2e8f1d7a90"
+
 EVERY_ROUTE = [
     ("GET", ITEMS),
     ("GET", f"{ITEMS}/search?q=va&category=syrups"),
@@ -35,11 +38,11 @@ EVERY_ROUTE = [
     ("POST", ITEMS),
     ("PATCH", f"{ITEMS}/1234"),
     ("DELETE", f"{ITEMS}/1234"),
-    ("POST", f"{ITEMS}/{uuid.uuid4()}/restore"),
+    ("POST", f"{ITEMS}/{UNKNOWN_ID}/restore"),
     ("GET", "/api/tracking/history"),
     ("GET", "/api/tracking/admin/suggestions"),
     ("POST", "/api/tracking/admin/suggestions"),
-    ("DELETE", f"/api/tracking/admin/suggestions/{uuid.uuid4()}"),
+    ("DELETE", f"/api/tracking/admin/suggestions/{UNKNOWN_ID}"),
 ]
 
 
@@ -113,7 +116,7 @@ async def test_unknown_or_malformed_code_is_the_same_404(
         assert response.json() == NOT_FOUND
 
 
-@pytest.mark.parametrize("item_id", ["nope", "1234", str(uuid.uuid4())])
+@pytest.mark.parametrize("item_id", ["nope", "1234", UNKNOWN_ID])
 async def test_restore_of_an_unknown_or_malformed_id_is_404(
     client: httpx.AsyncClient, as_staff: dict[str, str], item_id: str
 ) -> None:
