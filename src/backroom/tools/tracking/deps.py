@@ -9,10 +9,11 @@ from fastapi import Depends, Path, Query
 from pydantic import BeforeValidator
 
 from backroom.accounts.deps import StoreAdmin, StoreStaff
+from backroom.core.concurrency import if_match
 from backroom.core.db import SessionDep
 from backroom.core.errors import Unprocessable
 from backroom.core.pagination import MAX_OFFSET
-from backroom.tools.tracking.errors import ItemNotFound, SuggestionNotFound
+from backroom.tools.tracking.errors import ItemChanged, ItemNotFound, SuggestionNotFound
 from backroom.tools.tracking.models import Action, Category, TrackingItem, TrackingSuggestion
 from backroom.tools.tracking.repository import ItemRepository, SuggestionRepository
 from backroom.tools.tracking.schemas import (
@@ -100,6 +101,8 @@ ActiveItem = Annotated[TrackingItem, Depends(active_item)]
 ActiveItemForUpdate = Annotated[TrackingItem, Depends(active_item_for_update)]
 ItemById = Annotated[TrackingItem, Depends(item_by_id)]
 TemplateById = Annotated[TrackingSuggestion, Depends(template_by_id)]
+# The versions `If-Match` accepts on PATCH and DELETE by code (None: no precondition).
+ItemIfMatch = Annotated[frozenset[int] | None, Depends(if_match(ItemChanged))]
 
 CategoryParam = Annotated[CategoryLabel, BeforeValidator(lower_if_text)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

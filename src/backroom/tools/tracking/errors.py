@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backroom.core.errors import Conflict, NotFound
+from backroom.core.errors import Conflict, NotFound, PreconditionFailed
 
 
 class ItemNotFound(NotFound):
@@ -50,3 +50,8 @@ class SuggestionNotFound(NotFound):
 class SuggestionExists(Conflict):
     code = "tracking_suggestion_exists"
     detail = "This category already has a suggestion with that name"
+
+
+class ItemChanged(PreconditionFailed):
+    code = "tracking_item_changed"
+    detail = "The item has changed since you read it (If-Match does not match its ETag)"

@@ -26,6 +26,7 @@ from backroom.tools.tracking.deps import (
     HistoryLimit,
     HistoryQueryDep,
     ItemById,
+    ItemIfMatch,
     ItemListQueryDep,
     ItemsLimit,
     Offset,
@@ -38,11 +39,13 @@ from backroom.tools.tracking.errors import (
     CodeInUse,
     CodeSpaceExhausted,
     ItemAlreadyRemoved,
+    ItemChanged,
     ItemNotFound,
     ItemNotRemoved,
     SuggestionExists,
     SuggestionNotFound,
 )
+from backroom.tools.tracking.models import TrackingItem
 from backroom.tools.tracking.schemas import (
     HistoryList,
     HistoryRead,
@@ -127,9 +130,26 @@ async def search_items(
     return SuggestionList(suggestions=found)
 
 
-@router.get(_BY_CODE, response_model=ItemEnvelope, responses=problem_responses(ItemNotFound))
-async def get_item(item: ActiveItem) -> ItemEnvelope:
-    """The active item with this code."""
+_ETAG = {
+    "ETag": {
+        "description": 'The item\'s version, `"<version>"`: send it back in `If-Match`.',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _tag(response: Response, item: TrackingItem) -> None:
+    response.headers["ETag"] = f'"{item.version}"'
+
+
+@router.get(
+    _BY_CODE,
+    response_model=ItemEnvelope,
+    responses={200: {"headers": _ETAG}, **problem_responses(ItemNotFound)},
+)
+async def get_item(item: ActiveItem, response: Response) -> ItemEnvelope:
+    """The active item with this code; its `ETag` is the version to send in `If-Match`."""
+    _tag(response, item)
     return ItemEnvelope(item=ItemRead.from_item(item))
 
 
@@ -174,26 +194,38 @@ async def create_item(
 @router.patch(
     _BY_CODE,
     response_model=ItemMessage,
-    responses=problem_responses(*_BODY_ERRORS, ItemNotFound),
+    responses={
+        200: {"headers": _ETAG},
+        **problem_responses(*_BODY_ERRORS, ItemNotFound, ItemChanged),
+    },
 )
 async def update_item(
-    item: ActiveItemForUpdate, body: ItemUpdate, caller: StoreStaff, session: SessionDep
+    item: ActiveItemForUpdate,
+    body: ItemUpdate,
+    *,
+    caller: StoreStaff,
+    session: SessionDep,
+    expected: ItemIfMatch,
+    response: Response,
 ) -> ItemMessage:
-    """Rename or recategorise the active item with this code."""
-    item = await items.update_item(session, caller, item, body)
+    """Rename or recategorise the active item with this code (`If-Match` honoured)."""
+    item = await items.update_item(session, caller, item, body, expected=expected)
+    _tag(response, item)
     return ItemMessage(message="Item updated", item=ItemRead.from_item(item))
 
 
 @router.delete(
     _BY_CODE,
     response_model=ItemMessage,
-    responses=problem_responses(ItemNotFound, ItemAlreadyRemoved),
+    responses=problem_responses(ItemNotFound, ItemAlreadyRemoved, ItemChanged),
 )
-async def remove_item(code: CodePath, caller: StoreStaff, session: SessionDep) -> ItemMessage:
+async def remove_item(
+    code: CodePath, caller: StoreStaff, session: SessionDep, expected: ItemIfMatch
+) -> ItemMessage:
     """Remove the active item with this code (it stays in the list with `include_removed`)."""
     if not is_code(code):
         raise ItemNotFound
-    item = await items.remove_by_code(session, caller, code)
+    item = await items.remove_by_code(session, caller, code, expected=expected)
     return ItemMessage(message="Item removed", item=ItemRead.from_item(item))
 
 

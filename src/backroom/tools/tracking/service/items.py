@@ -22,6 +22,7 @@ from backroom.tools.tracking.errors import (
     CodeAllocationBusy,
     CodeInUse,
     ItemAlreadyRemoved,
+    ItemChanged,
     ItemNotFound,
     ItemNotRemoved,
 )
@@ -94,10 +95,22 @@ def _describe(changes: dict[str, tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
+def _require_version(item: TrackingItem, expected: frozenset[int] | None) -> None:
+    """412 when the client read another version of the item (`If-Match`)."""
+    if expected is not None and item.version not in expected:
+        raise ItemChanged
+
+
 async def update_item(
-    session: AsyncSession, caller: StoreCaller, item: TrackingItem, data: ItemUpdate
+    session: AsyncSession,
+    caller: StoreCaller,
+    item: TrackingItem,
+    data: ItemUpdate,
+    *,
+    expected: frozenset[int] | None = None,
 ) -> TrackingItem:
     """Rename or recategorise an active item; sending the values it has changes nothing."""
+    _require_version(item, expected)
     changes: dict[str, tuple[str, str]] = {}
     for field, value in data.changes().items():
         if getattr(item, field) != value:
@@ -123,7 +136,13 @@ async def update_item(
     return item
 
 
-async def remove_by_code(session: AsyncSession, caller: StoreCaller, code: str) -> TrackingItem:
+async def remove_by_code(
+    session: AsyncSession,
+    caller: StoreCaller,
+    code: str,
+    *,
+    expected: frozenset[int] | None = None,
+) -> TrackingItem:
     """Soft-remove the active item with `code`; 409 when its item is already removed."""
     items = ItemRepository(session)
     item = await items.active_by_code(caller.store_id, code, for_update=True)
@@ -131,6 +150,7 @@ async def remove_by_code(session: AsyncSession, caller: StoreCaller, code: str) 
         if await items.has_removed_with_code(caller.store_id, code):
             raise ItemAlreadyRemoved
         raise ItemNotFound
+    _require_version(item, expected)
     now = utcnow()
     item.is_removed = True
     item.removed_at = now
