@@ -35,8 +35,16 @@ async def test_a_new_item_reads_with_etag_1(
 @pytest.mark.parametrize(
     ("method", "body"), [("PATCH", {"name": "Caramel Syrup"}), ("DELETE", None)]
 )
-@pytest.mark.parametrize("if_match", ['"2"', '"0", "7"', "not-a-tag"])
-async def test_a_stale_or_unreadable_if_match_is_412_and_writes_nothing(
+@pytest.mark.parametrize(
+    ("if_match", "status", "code"),
+    [
+        ('"2"', 412, "tracking_item_changed"),
+        ('"0", "7"', 412, "tracking_item_changed"),
+        ("not-a-tag", 422, "invalid_if_match"),
+        ("", 422, "invalid_if_match"),
+    ],
+)
+async def test_a_stale_if_match_is_412_an_unreadable_one_422_and_neither_writes(
     client: httpx.AsyncClient,
     *,
     session: AsyncSession,
@@ -45,18 +53,34 @@ async def test_a_stale_or_unreadable_if_match_is_412_and_writes_nothing(
     method: str,
     body: dict[str, str] | None,
     if_match: str,
+    status: int,
+    code: str,
 ) -> None:
     await make_item(session, store, code="0042", name="Vanilla Syrup")
     before = await writes_of(session, store)
     response = await client.request(
         method, f"{ITEMS}/0042", json=body, headers={**as_staff, "If-Match": if_match}
     )
-    assert response.status_code == 412, response.text
-    assert response.json()["code"] == "tracking_item_changed"
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
     assert isinstance(response.json()["error"], str)
     assert await writes_of(session, store) == before
     item = (await client.get(f"{ITEMS}/0042", headers=as_staff)).json()["item"]
     assert (item["name"], item["is_removed"]) == ("Vanilla Syrup", False)
+
+
+async def test_an_unknown_code_is_404_whatever_if_match_says(
+    client: httpx.AsyncClient, as_staff: dict[str, str]
+) -> None:
+    for code in ("0042", "0"):
+        for method in ("PATCH", "DELETE"):
+            response = await client.request(
+                method,
+                f"{ITEMS}/{code}",
+                json={"name": "New name"},
+                headers={**as_staff, "If-Match": ""},
+            )
+            assert response.status_code == 404, (code, method, response.text)
 
 
 async def test_the_current_etag_lets_a_rename_through_and_moves_the_etag_on(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
-from pydantic import BeforeValidator
+from fastapi import Depends, Header, Path, Query
+from pydantic import BeforeValidator, WithJsonSchema
 
 from backroom.accounts.deps import StoreAdmin, StoreStaff
-from backroom.core.concurrency import if_match
+from backroom.core.concurrency import IF_MATCH_PATTERN
 from backroom.core.db import SessionDep
 from backroom.core.errors import Unprocessable
 from backroom.core.pagination import MAX_OFFSET
-from backroom.tools.tracking.errors import ItemChanged, ItemNotFound, SuggestionNotFound
+from backroom.tools.tracking.errors import ItemNotFound, SuggestionNotFound
 from backroom.tools.tracking.models import Action, Category, TrackingItem, TrackingSuggestion
 from backroom.tools.tracking.repository import ItemRepository, SuggestionRepository
 from backroom.tools.tracking.schemas import (
@@ -101,8 +101,17 @@ ActiveItem = Annotated[TrackingItem, Depends(active_item)]
 ActiveItemForUpdate = Annotated[TrackingItem, Depends(active_item_for_update)]
 ItemById = Annotated[TrackingItem, Depends(item_by_id)]
 TemplateById = Annotated[TrackingSuggestion, Depends(template_by_id)]
-# The versions `If-Match` accepts on PATCH and DELETE by code (None: no precondition).
-ItemIfMatch = Annotated[frozenset[int] | None, Depends(if_match(ItemChanged))]
+# `If-Match` of PATCH and DELETE by code, as sent: the service reads it once the item is
+# found, so that an unknown code is a 404 whatever the header says.
+ItemIfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag you read (`"3"`); the write is refused with 412 if it changed.',
+    ),
+    # A string or absent, never null: the header has no null.
+    WithJsonSchema({"type": "string", "pattern": IF_MATCH_PATTERN}),
+]
 
 CategoryParam = Annotated[CategoryLabel, BeforeValidator(lower_if_text)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

@@ -44,6 +44,7 @@ from backroom.tools.tracking.errors import (
     ItemNotRemoved,
     SuggestionExists,
     SuggestionNotFound,
+    UnreadableIfMatch,
 )
 from backroom.tools.tracking.models import TrackingItem
 from backroom.tools.tracking.schemas import (
@@ -196,7 +197,7 @@ async def create_item(
     response_model=ItemMessage,
     responses={
         200: {"headers": _ETAG},
-        **problem_responses(*_BODY_ERRORS, ItemNotFound, ItemChanged),
+        **problem_responses(*_BODY_ERRORS, ItemNotFound, ItemChanged, UnreadableIfMatch),
     },
 )
 async def update_item(
@@ -205,11 +206,11 @@ async def update_item(
     *,
     caller: StoreStaff,
     session: SessionDep,
-    expected: ItemIfMatch,
+    expected: ItemIfMatch = None,
     response: Response,
 ) -> ItemMessage:
     """Rename or recategorise the active item with this code (`If-Match` honoured)."""
-    item = await items.update_item(session, caller, item, body, expected=expected)
+    item = await items.update_item(session, caller, item, body, if_match=expected)
     _tag(response, item)
     return ItemMessage(message="Item updated", item=ItemRead.from_item(item))
 
@@ -217,15 +218,15 @@ async def update_item(
 @router.delete(
     _BY_CODE,
     response_model=ItemMessage,
-    responses=problem_responses(ItemNotFound, ItemAlreadyRemoved, ItemChanged),
+    responses=problem_responses(ItemNotFound, ItemAlreadyRemoved, ItemChanged, UnreadableIfMatch),
 )
 async def remove_item(
-    code: CodePath, caller: StoreStaff, session: SessionDep, expected: ItemIfMatch
+    code: CodePath, caller: StoreStaff, session: SessionDep, expected: ItemIfMatch = None
 ) -> ItemMessage:
     """Remove the active item with this code (it stays in the list with `include_removed`)."""
     if not is_code(code):
         raise ItemNotFound
-    item = await items.remove_by_code(session, caller, code, expected=expected)
+    item = await items.remove_by_code(session, caller, code, if_match=expected)
     return ItemMessage(message="Item removed", item=ItemRead.from_item(item))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.deps import StoreCaller
 from backroom.core.audit import AuditAction
+from backroom.core.concurrency import parse_if_match
 from backroom.core.db import utcnow
 from backroom.tools.tracking.errors import (
     CodeAllocationBusy,
@@ -25,6 +26,7 @@ from backroom.tools.tracking.errors import (
     ItemChanged,
     ItemNotFound,
     ItemNotRemoved,
+    UnreadableIfMatch,
 )
 from backroom.tools.tracking.models import Action, Category, TrackingItem, fold
 from backroom.tools.tracking.repository import ItemRepository
@@ -95,8 +97,12 @@ def _describe(changes: dict[str, tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _require_version(item: TrackingItem, expected: frozenset[int] | None) -> None:
-    """412 when the client read another version of the item (`If-Match`)."""
+def _require_version(item: TrackingItem, if_match: str | None) -> None:
+    """412 when `If-Match` names another version of the item; 422 when it is unreadable."""
+    try:
+        expected = parse_if_match(if_match)
+    except ValueError:
+        raise UnreadableIfMatch from None
     if expected is not None and item.version not in expected:
         raise ItemChanged
 
@@ -107,10 +113,10 @@ async def update_item(
     item: TrackingItem,
     data: ItemUpdate,
     *,
-    expected: frozenset[int] | None = None,
+    if_match: str | None = None,
 ) -> TrackingItem:
     """Rename or recategorise an active item; sending the values it has changes nothing."""
-    _require_version(item, expected)
+    _require_version(item, if_match)
     changes: dict[str, tuple[str, str]] = {}
     for field, value in data.changes().items():
         if getattr(item, field) != value:
@@ -141,7 +147,7 @@ async def remove_by_code(
     caller: StoreCaller,
     code: str,
     *,
-    expected: frozenset[int] | None = None,
+    if_match: str | None = None,
 ) -> TrackingItem:
     """Soft-remove the active item with `code`; 409 when its item is already removed."""
     items = ItemRepository(session)
@@ -150,7 +156,7 @@ async def remove_by_code(
         if await items.has_removed_with_code(caller.store_id, code):
             raise ItemAlreadyRemoved
         raise ItemNotFound
-    _require_version(item, expected)
+    _require_version(item, if_match)
     now = utcnow()
     item.is_removed = True
     item.removed_at = now
