@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         "request); off, a lost connection fails one request with 503 and the pool replaces "
         "every older connection",
     )
+    DB_PGBOUNCER: bool = Field(
+        default=False,
+        description="`DATABASE_URL` is a PgBouncer in transaction pooling mode: no "
+        "prepared-statement cache, session settings per transaction (docs/OPERATIONS.md)",
+    )
     DB_ECHO: bool = Field(default=False, description="log every SQL statement (debugging)")
     SQLITE_BUSY_TIMEOUT_MS: Milliseconds = Field(
         default=5_000, ge=0, description="how long a SQLite writer waits for the write lock"

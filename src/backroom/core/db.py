@@ -44,6 +44,7 @@ from backroom.core.errors import (
     problem_response,
     unexpected_error,
 )
+from backroom.core.pooler import pgbouncer_connect_args
 
 logger = logging.getLogger("backroom.db")
 
@@ -111,7 +112,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine, settings)
         return engine
-    return create_async_engine(
+    session_settings = _session_settings(settings)
+    connect_args: dict[str, Any] = {
+        "timeout": settings.DB_CONNECT_TIMEOUT,
+        "server_settings": {"application_name": "backroom"},
+    }
+    if settings.DB_PGBOUNCER:
+        connect_args.update(pgbouncer_connect_args())
+    else:
+        connect_args["server_settings"].update(session_settings)
+    engine = create_async_engine(
         settings.DATABASE_URL,
         echo=settings.DB_ECHO,
         pool_size=settings.DB_POOL_SIZE,
@@ -119,18 +129,35 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.DB_POOL_TIMEOUT,
         pool_pre_ping=settings.DB_POOL_PRE_PING,
         pool_recycle=1800,
-        connect_args={
-            "timeout": settings.DB_CONNECT_TIMEOUT,
-            "server_settings": {
-                "statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
-                "application_name": "backroom",
-                # SSD storage: PostgreSQL's default of 4.0 (spinning disks) made the planner
-                # walk the primary key backwards past every other owner's rows (page 1 of a
-                # 10^5-task list: 258 ms) instead of using the owner's index (0.2 ms).
-                "random_page_cost": "1.1",
-            },
-        },
+        connect_args=connect_args,
     )
+    if settings.DB_PGBOUNCER:
+        _set_per_transaction(engine, session_settings)
+    return engine
+
+
+def _session_settings(settings: Settings) -> dict[str, str]:
+    return {
+        "statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
+        # SSD storage: PostgreSQL's default of 4.0 (spinning disks) made the planner
+        # walk the primary key backwards past every other owner's rows (page 1 of a
+        # 10^5-task list: 258 ms) instead of using the owner's index (0.2 ms).
+        "random_page_cost": "1.1",
+    }
+
+
+def _set_per_transaction(engine: AsyncEngine, values: dict[str, str]) -> None:
+    """Behind PgBouncer: the session settings, applied to each transaction alone.
+
+    One statement per transaction; a server connection that PgBouncer hands to
+    someone else afterwards keeps nothing of it.
+    """
+    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in values.items())
+    statement = f"SELECT {calls}"  # names and values are ours: digits and fixed words
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(statement)
 
 
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
@@ -167,12 +194,18 @@ READ_ONLY_OPTION = "backroom_read_only"
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def read_only_bind(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, with no transaction around a read-only request's statements."""
+def read_only_bind(engine: AsyncEngine, *, pgbouncer: bool = False) -> AsyncEngine:
+    """The same pool, with no transaction around a read-only request's statements.
+
+    Behind PgBouncer a read still needs a transaction (read-only), or the prepare and
+    the execute of one statement may reach two different servers.
+    """
     if engine.dialect.name == "sqlite":
         # The sqlite3 connection already runs in autocommit mode (isolation_level None);
         # only our BEGIN IMMEDIATE is skipped.
         return engine.execution_options(**{READ_ONLY_OPTION: True})
+    if pgbouncer:
+        return engine.execution_options(postgresql_readonly=True, **{READ_ONLY_OPTION: True})
     return engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY_OPTION: True})
 
 
@@ -197,7 +230,7 @@ class Database:
         self.engine = create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessionmaker = async_sessionmaker(
-            read_only_bind(self.engine),
+            read_only_bind(self.engine, pgbouncer=settings.DB_PGBOUNCER),
             expire_on_commit=False,
             sync_session_class=ReadOnlySession,
         )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from backroom.core.database_url import describe_endpoint
+from backroom.core.pooler import utility_connect_args
 
 # The migrations ship inside the package, so an installed wheel can migrate as a checkout can.
 SCRIPT_LOCATION = str(files("backroom") / "migrations")
@@ -74,7 +75,9 @@ T = TypeVar("T")
 
 def with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
     async def run() -> T:
-        engine = create_async_engine(database_url, poolclass=NullPool)
+        engine = create_async_engine(
+            database_url, poolclass=NullPool, connect_args=utility_connect_args(database_url)
+        )
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(work)
@@ -91,7 +94,7 @@ class DatabaseUnreachable(Exception):
 def check_database(database_url: str, timeout: float = 5.0) -> None:
     """Open one connection, so that start-up fails with a sentence rather than a traceback."""
     where = describe_endpoint(database_url)
-    connect_args = {} if database_url.startswith("sqlite") else {"timeout": timeout}
+    connect_args = utility_connect_args(database_url, timeout)
 
     async def probe() -> None:
         engine = create_async_engine(database_url, poolclass=NullPool, connect_args=connect_args)

@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from backroom.core.config import get_settings
 from backroom.core.migrations import include_object, unmanaged
+from backroom.core.pooler import utility_connect_args
 from backroom.models import metadata
 
 config = context.config
@@ -35,7 +36,7 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, connect_args=utility_connect_args(url))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_configure)
