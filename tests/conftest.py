@@ -2,6 +2,9 @@
 
 SQLite by default (a fresh file per run). With `TEST_DATABASE_URL` set to a PostgreSQL
 URL, a throwaway database is created beside it for the run and dropped afterwards.
+With `TEST_PGBOUNCER_PORT` as well, the app, the migrations and the tests reach that
+database through the PgBouncer on that port (`DB_PGBOUNCER=true`), as a deployment
+behind PgBouncer does; only creating and dropping the database goes straight to the server.
 Every test starts from empty tables.
 """
 
@@ -28,6 +31,7 @@ from backroom.core.migrations import upgrade
 from backroom.models import metadata
 
 POSTGRES_BASE_URL = os.environ.get("TEST_DATABASE_URL")
+PGBOUNCER_PORT = os.environ.get("TEST_PGBOUNCER_PORT")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -79,6 +83,8 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield url
         return
     url = await create_postgres_database(base)
+    if PGBOUNCER_PORT:
+        url = make_url(url).set(port=int(PGBOUNCER_PORT)).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade, url)
     try:
         yield url
@@ -104,6 +110,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "ARGON2_PARALLELISM": 1,
         "REDIS_URL": None,
         "LOG_LEVEL": "WARNING",
+        "DB_PGBOUNCER": bool(PGBOUNCER_PORT),
     }
     values.update(overrides)
     return load_settings(**values)
