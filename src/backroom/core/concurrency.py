@@ -17,11 +17,21 @@ from typing import Annotated
 
 from fastapi import Header
 
-from backroom.core.errors import PreconditionFailed
+from backroom.core.errors import PreconditionFailed, Unprocessable
 
 _ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 # What OpenAPI documents; the parser below is the authority (it also trims tabs).
 IF_MATCH_PATTERN = r'^ *(\*|(W/)?"[0-9]{1,18}"( *, *(W/)?"[0-9]{1,18}")*) *$'
+
+
+class UnreadableIfMatch(Unprocessable):
+    """An `If-Match` that is neither `*` nor version tags, for domains that read it raw."""
+
+    code = "invalid_if_match"
+    detail = 'If-Match must be "*" or a list of version ETags such as "3"'
+
+    def __init__(self) -> None:
+        super().__init__(errors=[{"field": "If-Match", "message": "Not a version ETag"}])
 
 
 def parse_if_match(value: str | None) -> frozenset[int] | None:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from backroom.accounts.deps import StoreAdmin
 from backroom.core.clock import ClockDep
+from backroom.core.concurrency import UnreadableIfMatch
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.tools.milk_count.deps import AdminMilkType, AdminSession, ParIfMatch
@@ -18,7 +19,6 @@ from backroom.tools.milk_count.errors import (
     MilkTypeNotFound,
     NotAnEarlierPhase,
     ParLevelChanged,
-    UnreadableIfMatch,
     WrongPhase,
 )
 from backroom.tools.milk_count.models import MilkParLevel, MilkType, Phase

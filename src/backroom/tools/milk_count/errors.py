@@ -72,11 +72,3 @@ class InvalidCounts(Unprocessable):
 
     code = "invalid_counts"
     detail = "Every active milk type must be counted exactly once"
-
-
-class UnreadableIfMatch(Unprocessable):
-    code = "invalid_if_match"
-    detail = 'If-Match must be "*" or a list of version ETags such as "3"'
-
-    def __init__(self) -> None:
-        super().__init__(errors=[{"field": "If-Match", "message": "Not a version ETag"}])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backroom.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from backroom.core.errors import Conflict, NotFound, PreconditionFailed
 
 
 class ItemNotFound(NotFound):
@@ -55,12 +55,3 @@ class SuggestionExists(Conflict):
 class ItemChanged(PreconditionFailed):
     code = "tracking_item_changed"
     detail = "The item has changed since you read it (If-Match does not match its ETag)"
-
-
-class UnreadableIfMatch(Unprocessable):
-    # Checked after the item is found, so an unknown code stays the same 404.
-    code = "invalid_if_match"
-    detail = 'If-Match must be "*" or a list of version ETags such as "3"'
-
-    def __init__(self) -> None:
-        super().__init__(errors=[{"field": "If-Match", "message": "Not a version ETag"}])

@@ -10,6 +10,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from backroom.accounts.deps import StoreAdmin, StoreStaff
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
+from backroom.core.concurrency import UnreadableIfMatch
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.core.idempotency import IdempotencyDep, IdempotencyInProgress, IdempotencyKeyReused
@@ -44,7 +45,6 @@ from backroom.tools.tracking.errors import (
     ItemNotRemoved,
     SuggestionExists,
     SuggestionNotFound,
-    UnreadableIfMatch,
 )
 from backroom.tools.tracking.models import TrackingItem
 from backroom.tools.tracking.schemas import (

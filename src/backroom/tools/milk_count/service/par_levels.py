@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.deps import StoreCaller
 from backroom.core.audit import AuditAction, record
 from backroom.core.clock import Clock
-from backroom.tools.milk_count.errors import ParLevelChanged, UnreadableIfMatch
+from backroom.core.concurrency import UnreadableIfMatch
+from backroom.tools.milk_count.errors import ParLevelChanged
 from backroom.tools.milk_count.models import MilkParLevel, MilkType
 from backroom.tools.milk_count.repository import ParLevelRepository
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.deps import StoreCaller
 from backroom.core.audit import AuditAction
-from backroom.core.concurrency import parse_if_match
+from backroom.core.concurrency import UnreadableIfMatch, parse_if_match
 from backroom.core.db import utcnow
 from backroom.tools.tracking.errors import (
     CodeAllocationBusy,
@@ -26,7 +26,6 @@ from backroom.tools.tracking.errors import (
     ItemChanged,
     ItemNotFound,
     ItemNotRemoved,
-    UnreadableIfMatch,
 )
 from backroom.tools.tracking.models import Action, Category, TrackingItem, fold
 from backroom.tools.tracking.repository import ItemRepository
