@@ -62,6 +62,8 @@ async def test_ready_is_ok_with_database_and_migrations(client: httpx.AsyncClien
         "database": "ok",
         "migrations": "ok",
         "redis": "disabled",
+        "replica": "disabled",
+        "replica_lag_seconds": None,
     }
 
 

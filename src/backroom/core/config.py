@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
-from backroom.core.database_url import normalize_database_url
+from backroom.core.database_url import normalize_database_url, normalize_optional_database_url
 from backroom.core.units import (
     Bytes,
     Days,
@@ -93,6 +93,20 @@ class Settings(BaseSettings):
         default=False,
         description="`DATABASE_URL` is a PgBouncer in transaction pooling mode: no "
         "prepared-statement cache, session settings per transaction (docs/OPERATIONS.md)",
+    )
+    DATABASE_REPLICA_URL: Annotated[str | None, AfterValidator(normalize_optional_database_url)] = (
+        Field(
+            default=None,
+            description="a PostgreSQL streaming replica of `DATABASE_URL`: the feeds, history "
+            "lists, audit search and export read from it while it keeps up (docs/OPERATIONS.md)",
+        )
+    )
+    REPLICA_MAX_LAG: Timeout = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="a replica further behind the primary than this (seconds) is skipped "
+        "and the primary serves its reads",
     )
     DB_ECHO: bool = Field(default=False, description="log every SQL statement (debugging)")
     SQLITE_BUSY_TIMEOUT_MS: Milliseconds = Field(
@@ -241,6 +255,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name} must be at least {_MIN_SECRET_LENGTH} characters")
         if self.BETTER_AUTH_SECRET and self.BETTER_AUTH_SECRET == self.SECRET_KEY:
             raise ValueError("BETTER_AUTH_SECRET must differ from SECRET_KEY")
+        return self
+
+    @model_validator(mode="after")
+    def _replica(self) -> Settings:
+        if self.DATABASE_REPLICA_URL is None:
+            return self
+        if self.is_sqlite or self.DATABASE_REPLICA_URL.startswith("sqlite"):
+            raise ValueError(
+                "DATABASE_REPLICA_URL needs PostgreSQL: both it and DATABASE_URL must be "
+                "postgresql+asyncpg:// URLs"
+            )
         return self
 
     @model_validator(mode="after")

@@ -38,6 +38,13 @@ def normalize_database_url(value: str) -> str:
     return url.set(drivername=driver).render_as_string(hide_password=False)
 
 
+def normalize_optional_database_url(value: str | None) -> str | None:
+    """As `normalize_database_url`; an empty value (`NAME=` in `.env`) means none."""
+    if value is None or not value.strip():
+        return None
+    return normalize_database_url(value)
+
+
 def _check_sqlite_folder(url: URL) -> None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):

@@ -45,6 +45,7 @@ from backroom.core.errors import (
     unexpected_error,
 )
 from backroom.core.pooler import pgbouncer_connect_args
+from backroom.core.replica import Replica
 
 logger = logging.getLogger("backroom.db")
 
@@ -103,10 +104,12 @@ class UUIDPrimaryKey:
 SNAPSHOT = "backroom_snapshot"
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The engine of `DATABASE_URL` (or of `url`, a replica's, with the same settings)."""
+    url = url or settings.DATABASE_URL
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.DATABASE_URL,
+            url,
             echo=settings.DB_ECHO,
             connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
@@ -122,7 +125,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     else:
         connect_args["server_settings"].update(session_settings)
     engine = create_async_engine(
-        settings.DATABASE_URL,
+        url,
         echo=settings.DB_ECHO,
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
@@ -235,11 +238,38 @@ class Database:
             sync_session_class=ReadOnlySession,
         )
         _watch_pool(self.engine)
+        self.replica = _replica(settings)
+
+    async def snapshot_session(self) -> AsyncSession:
+        """A session for a long read in one transaction (a streamed export).
+
+        On the replica when it keeps up; on SQLite its transaction leaves the write
+        lock to writers.
+        """
+        session = await self.replica.session(snapshot=True) if self.replica else None
+        if session is None:
+            session = self.sessionmaker()
+            await session.connection(execution_options={SNAPSHOT: True})
+        return session
 
     async def dispose(self) -> None:
+        if self.replica is not None:
+            await self.replica.dispose()
         await self.engine.dispose()
         metrics.DB_POOL_SIZE.set(0)
         metrics.DB_POOL_CHECKED_OUT.set(0)
+
+
+def _replica(settings: Settings) -> Replica | None:
+    if settings.DATABASE_REPLICA_URL is None:
+        return None
+    engine = create_engine(settings, settings.DATABASE_REPLICA_URL)
+    reads = async_sessionmaker(
+        read_only_bind(engine, pgbouncer=settings.DB_PGBOUNCER),
+        expire_on_commit=False,
+        sync_session_class=ReadOnlySession,
+    )
+    return Replica(engine, reads, max_lag=settings.REPLICA_MAX_LAG)
 
 
 def _watch_pool(engine: AsyncEngine) -> None:

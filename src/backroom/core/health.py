@@ -8,11 +8,12 @@ from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from backroom.core.db import Database
 from backroom.core.errors import PROBLEM_JSON, Problem, ServiceUnavailable, problem_response
 from backroom.core.migrations import current_revision, head_revision
+from backroom.core.replica import ReplicaState, ReplicaStatus
 
 router = APIRouter(tags=["health"])
 
@@ -29,6 +30,13 @@ class Readiness(BaseModel):
     database: Literal["ok"]
     migrations: Literal["ok"]
     redis: Literal["ok", "disabled"]
+    replica: ReplicaState = Field(
+        description="The read replica's state (`DATABASE_REPLICA_URL`); reported, never "
+        "failing readiness: when it is not `ok` the primary serves its reads."
+    )
+    replica_lag_seconds: float | None = Field(
+        description="How far the replica is behind the primary, when it says."
+    )
 
 
 @router.get("/health")
@@ -94,26 +102,50 @@ async def _redis_state(request: Request) -> str:
     return "ok" if answered else "unavailable"
 
 
+async def _replica_state(database: Database) -> ReplicaStatus:
+    if database.replica is None:
+        return ReplicaStatus(ReplicaState.DISABLED)
+    status = await _within_deadline(database.replica.status())
+    return status or ReplicaStatus(ReplicaState.UNAVAILABLE)
+
+
 @router.get(
     "/health/ready",
     response_model=Readiness,
     responses={503: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}},
 )
 async def ready(request: Request) -> Readiness | JSONResponse:
-    """Readiness: the database answers, its schema is at the newest migration, Redis answers."""
-    # Side by side, so that the answer comes within one timeout even when both hang.
-    (database, migrations), redis = await asyncio.gather(
-        _database_state(request.app.state.db), _redis_state(request)
+    """Readiness: the database answers, its schema is at the newest migration, Redis answers.
+
+    The replica's state is reported beside them; a replica that is down or behind does
+    not make the instance unready, since the primary then serves its reads.
+    """
+    # Side by side, so that the answer comes within one timeout even when all hang.
+    (database, migrations), redis, replica = await asyncio.gather(
+        _database_state(request.app.state.db),
+        _redis_state(request),
+        _replica_state(request.app.state.db),
     )
     parts = {"database": database, "migrations": migrations, "redis": redis}
     failing = [name for name, state in parts.items() if state not in {"ok", "disabled"}]
     if not failing:
-        return Readiness(status="ok", database="ok", migrations="ok", redis=redis)  # type: ignore[arg-type]
+        return Readiness(
+            status="ok",
+            database="ok",
+            migrations="ok",
+            redis=redis,  # type: ignore[arg-type]
+            replica=replica.state,
+            replica_lag_seconds=replica.lag_seconds,
+        )
     error = ServiceUnavailable(f"Not ready: {', '.join(failing)}")
     return problem_response(
         error.status_code,
         "not_ready",
         error.detail,
         headers=error.headers,
-        extra=parts,
+        extra={
+            **parts,
+            "replica": replica.state.value,
+            "replica_lag_seconds": replica.lag_seconds,
+        },
     )

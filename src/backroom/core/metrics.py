@@ -58,6 +58,11 @@ DB_POOL_CHECKED_OUT = Gauge(
     "Database connections in use right now (summed over live workers).",
     multiprocess_mode="livesum",
 )
+REPLICA_READS = Counter(
+    "backroom_replica_reads_total",
+    "Requests that may read from the replica, by who served them (replica or primary).",
+    ["served_by"],
+)
 LOGIN_FAILURES = Counter(
     "backroom_login_failures_total",
     "Failed sign-in attempts, by method (password or pin).",

@@ -13,6 +13,7 @@ from backroom.core.clock import ClockDep
 from backroom.core.db import SessionDep
 from backroom.core.errors import Unprocessable, problem_responses
 from backroom.core.pagination import MAX_CURSOR_LENGTH, CursorCodec, InvalidCursor, fingerprint
+from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.activity import service
 from backroom.tools.activity.deps import AuditFiltersDep, DatabaseDep
 from backroom.tools.activity.errors import InvalidTimeRange
@@ -46,7 +47,7 @@ _SEARCH_ERRORS = problem_responses(Unprocessable, InvalidTimeRange, InvalidCurso
 @router.get("/activity/recent", response_model=ActivityList, responses=_LIMIT_ERRORS)
 async def recent_activity(
     caller: StoreStaff,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     limit: Annotated[int, Query(ge=1, le=20, description="At most 20.")] = 8,
 ) -> ActivityList:
     """The store's latest tracking, milk count and RTD&E activity, newest first."""
@@ -57,7 +58,7 @@ async def recent_activity(
 @router.get("/admin/activity", response_model=AdminActivityList, responses=_LIMIT_ERRORS)
 async def admin_activity(
     caller: StoreAdmin,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     limit: Annotated[int, Query(ge=1, le=30, description="At most 30.")] = 10,
 ) -> AdminActivityList:
     """What the store's admins changed lately (users, par levels, RTD&E items), newest first."""
@@ -70,7 +71,7 @@ async def search_audit(
     *,
     caller: StoreAdmin,
     filters: AuditFiltersDep,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")] = 50,
     cursor: Annotated[

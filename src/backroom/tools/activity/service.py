@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.repository import StoreRepository
 from backroom.core import audit
 from backroom.core.audit import AuditAction, AuditEvent
-from backroom.core.db import SNAPSHOT, Database, run_transaction
+from backroom.core.db import Database, run_transaction
 from backroom.core.pagination import Cursor, InvalidCursor
 from backroom.tools.activity.catalog import Feed, actions_of, entry_of
 from backroom.tools.activity.export import csv_chunks, filename
@@ -111,10 +111,10 @@ async def export_csv(
     """Every matching event as CSV, streamed from a server-side cursor.
 
     It runs after the response has started, so it reads through a session of its own,
-    in a read-only transaction (on SQLite that one leaves the write lock to writers).
+    in one transaction: the replica's while it keeps up, else the primary's (on SQLite
+    that one leaves the write lock to writers).
     """
-    async with database.sessionmaker() as session:
-        await session.connection(execution_options={SNAPSHOT: True})
+    async with await database.snapshot_session() as session:
         async for chunk in csv_chunks(AuditRepository(session).stream(store_id, filters)):
             yield chunk
 

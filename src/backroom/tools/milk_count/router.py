@@ -21,6 +21,7 @@ from backroom.core.clock import Clock, ClockDep
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.core.pagination import MAX_OFFSET
+from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.milk_count import admin_router
 from backroom.tools.milk_count.deps import StaffSession, StoreTimeDep
 from backroom.tools.milk_count.errors import (
@@ -237,7 +238,7 @@ async def get_summary(row: StaffSession, caller: StoreStaff, session: SessionDep
 @routes.get("/history", response_model=HistoryPage, responses=problem_responses(Unprocessable))
 async def list_history(
     caller: StoreStaff,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     status: Annotated[PhaseName | None, Query(description="Only sessions in this phase.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 30,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,

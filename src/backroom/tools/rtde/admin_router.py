@@ -24,6 +24,7 @@ from backroom.core.idempotency import (
     IdempotencyKeyReused,
 )
 from backroom.core.pagination import MAX_OFFSET
+from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.rtde.deps import IfMatch, StoreItem, StoreItemForUpdate
 from backroom.tools.rtde.errors import ItemChanged, ItemNotFound
 from backroom.tools.rtde.models import RTDEItem
@@ -168,7 +169,7 @@ async def delete_item(
 )
 async def session_history(
     admin: StoreAdmin,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size (1-100).")] = 30,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
 ) -> HistoryPage:

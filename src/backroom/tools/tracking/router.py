@@ -14,6 +14,7 @@ from backroom.core.concurrency import UnreadableIfMatch
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.core.idempotency import IdempotencyDep, IdempotencyInProgress, IdempotencyKeyReused
+from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.tracking.deps import (
     HISTORY_DEFAULT_LIMIT,
     ITEMS_DEFAULT_LIMIT,
@@ -245,7 +246,7 @@ async def restore_item(item: ItemById, caller: StoreStaff, session: SessionDep) 
 async def list_history(
     query: HistoryQueryDep,
     caller: StoreStaff,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     limit: HistoryLimit = HISTORY_DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> HistoryList:
