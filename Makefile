@@ -69,13 +69,14 @@ lint: $(STAMP) ## ruff (format check + lint), mypy strict, import-linter
 	$(BIN)/lint-imports
 
 # One pytest worker per core (pytest-xdist): each worker has its own database and data
-# folder, so the suite's isolation per test holds across workers. TEST_WORKERS=0 runs
-# everything in this process.
+# folder, so the suite's isolation per test holds across workers; tests that share one
+# costly fixture (the streaming replica) are kept on one worker (`xdist_group`).
+# TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= auto
 
 .PHONY: pytest
 pytest: $(STAMP) ## Run the test suite (TEST_DATABASE_URL switches to PostgreSQL; TEST_WORKERS=N)
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: test
 test: lock-check lint pytest ## Every gate: the lock, lint, types, layers, tests
