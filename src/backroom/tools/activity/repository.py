@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, delete, select
+from sqlalchemy.orm import aliased
 
 from backroom.core.audit import AuditAction
 from backroom.core.pagination import SortKey, keyset_statement
@@ -25,6 +27,8 @@ from backroom.tools.activity.schemas import AuditFilters
 NEWEST_FIRST = [SortKey(AuditEvent.at, descending=True), SortKey(AuditEvent.id, descending=True)]
 # Rows fetched from the server-side cursor at a time while exporting.
 STREAM_BATCH = 500
+# PostgreSQL full text: the newest events a search first looks through (see `search_page`).
+SEARCH_WINDOW = 2000
 
 
 def _escape_like(value: str) -> str:
@@ -80,13 +84,52 @@ class AuditRepository(Repository[AuditEvent]):
         limit: int,
         after: tuple[dt.datetime, uuid.UUID] | None,
     ) -> Sequence[AuditEvent]:
-        """Up to `limit + 1` matching events, newest first, after the key `after`."""
+        """Up to `limit + 1` matching events, newest first, after the key `after`.
+
+        A PostgreSQL full-text search first reads the newest `SEARCH_WINDOW` events of
+        the page's range, newest first, and stops at the first `limit + 1` matches: a
+        common word ("vani" in a store full of Vanilla) is found there in a few hundred
+        rows, where the GIN index would fetch every match of the store to sort them
+        (17x slower at 10^6 events). When the window holds fewer matches, the index
+        answers (a rare word has few matches to fetch). Both give the same rows.
+        """
+        if filters.q is not None and self.dialect == "postgresql":
+            found = await self._search_window(store_id, filters, limit=limit, after=after)
+            if len(found) > limit:
+                return found
         statement = keyset_statement(
             select(AuditEvent).where(*self._filters(store_id, filters)),
             NEWEST_FIRST,
             limit=limit,
             after=after,
             fixed=[AuditEvent.store_id],
+        )
+        return await self.all(statement)
+
+    async def _search_window(
+        self,
+        store_id: uuid.UUID,
+        filters: AuditFilters,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, uuid.UUID] | None,
+    ) -> Sequence[AuditEvent]:
+        assert filters.q is not None
+        newest = keyset_statement(
+            select(AuditEvent).where(*self._filters(store_id, replace(filters, q=None))),
+            NEWEST_FIRST,
+            limit=SEARCH_WINDOW - 1,
+            after=after,
+            fixed=[AuditEvent.store_id],
+        )
+        # Named like the table, so the search expression (written against
+        # `audit_event.<column>`) reads the window's columns.
+        window = aliased(AuditEvent, newest.subquery(AuditEvent.__tablename__))
+        statement = (
+            select(window)
+            .where(search.matches(self.dialect, filters.q))
+            .order_by(window.at.desc(), window.id.desc())
+            .limit(limit + 1)
         )
         return await self.all(statement)
 
