@@ -276,13 +276,28 @@ async def list_templates(
     "/admin/suggestions",
     status_code=201,
     response_model=TemplateMessage,
-    responses=problem_responses(*_BODY_ERRORS, SuggestionExists),
+    responses={
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The new template (where it is deleted).",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problem_responses(*_BODY_ERRORS, SuggestionExists),
+    },
 )
 async def create_template(
-    body: TemplateCreate, caller: StoreAdmin, session: SessionDep
+    body: TemplateCreate,
+    caller: StoreAdmin,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> TemplateMessage:
     """Add a name template to a category."""
     row = await suggestions.create_template(session, caller, body)
+    response.headers["Location"] = f"{request.url.path.rstrip('/')}/{row.id}"
     return TemplateMessage(message="Suggestion added", suggestion=TemplateRead.from_row(row))
 
 

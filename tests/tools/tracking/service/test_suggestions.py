@@ -199,6 +199,7 @@ async def test_admin_lists_creates_and_deletes_templates_with_audit_events(
     suggestion = created.json()["suggestion"]
     assert (suggestion["name"], suggestion["category"]) == ("Lavender Syrup", "syrups")
     assert created.json()["message"] == "Suggestion added"
+    assert created.headers["location"] == f"/api/tracking/admin/suggestions/{suggestion['id']}"
     found = await client.get(SEARCH, params={"q": "laven", "category": "syrups"}, headers=as_admin)
     assert found.json() == {"suggestions": [{"name": "Lavender Syrup", "source": "template"}]}
 
