@@ -107,7 +107,8 @@ def test_every_walk_of_the_readme_runs_in_order_across_the_three_tools(
     # The dashboard feed carries every tool's activity, with the types the app has icons for.
     for kind in ("inventory_add", "inventory_remove", "milk_order_completed", "rtde_completed"):
         assert f'["{kind}",' in out
-    for kind in ("user_created", "milk_par_updated", "rtde_item_created"):
+    admin_kinds = ("user_created", "user_deleted", "milk_par_updated")
+    for kind in (*admin_kinds, "rtde_item_created", "rtde_item_updated", "rtde_item_deleted"):
         assert f'["{kind}",' in out
     assert '["tracking.item.added","Vanilla Syrup","Kim Shift"]' in out
     assert "id,at,actor_id,actor_name,action,target_type" in out
