@@ -7,8 +7,9 @@ A throwaway PostgreSQL database is created, migrated and seeded in bulk
 (`INSERT ... SELECT ... FROM generate_series`); Backroom is served by `backroom serve`
 with production settings; each scenario is timed one request at a time (the latency
 of one request, not the throughput under load) on the small set and again on the large
-set. The export is timed in rows per second, and the server's peak RSS is read before
-and after exporting 10^3 and then 5x10^4 rows. The database is dropped at the end.
+set. The export is timed in rows per second, and the server's peak RSS is measured
+during an export of 10^3 and then of 5x10^4 rows (the peak is reset before each one).
+The database is dropped at the end.
 
 Targets (issue 11): feeds and audit pages on the large set within 1.3x of the small one;
 peak RSS growing less than 20 MiB between the two exports.
@@ -123,12 +124,40 @@ async def seed_events(conn: asyncpg.Connection, people: Population, first: int, 
     await conn.execute("ANALYZE audit_event")
 
 
-def peak_rss(pid: int) -> int:
-    """The peak resident set of the server's process, in bytes (VmHWM)."""
+def _status(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {key}")
+
+
+def rss(pid: int) -> int:
+    """The server's resident set now, in bytes."""
+    return _status(pid, "VmRSS")
+
+
+def reset_peak(pid: int) -> None:
+    """Start the peak resident set (VmHWM) afresh from the current one (Linux 4.0+).
+
+    Without it a peak reached before (start-up, an earlier scenario) would hide any
+    growth during the export that stays below it.
+    """
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss(pid: int) -> int:
+    """The peak resident set of the server's process since `reset_peak`, in bytes."""
+    return _status(pid, "VmHWM")
+
+
+async def export_peak(
+    client: httpx.AsyncClient, pid: int, since: str
+) -> tuple[int, float, int, int]:
+    """Rows, seconds, and the resident set before and at its peak during one export."""
+    reset_peak(pid)
+    before = rss(pid)
+    rows, seconds = await export(client, since)
+    return rows, seconds, before, peak_rss(pid)
 
 
 async def timed(client: httpx.AsyncClient, path: str, requests: int) -> float:
@@ -224,11 +253,10 @@ async def run(args: argparse.Namespace) -> None:
                     await conn.close()
                 large = await scenarios(client, args.requests)
                 pid = server.pid
-                before = peak_rss(pid)
-                small_rows, _ = await export(client, _since_for(SMALL_EXPORT, args.stores))
-                after_small = peak_rss(pid)
-                large_rows, seconds = await export(client, _since_for(LARGE_EXPORT, args.stores))
-                after_large = peak_rss(pid)
+                small_since = _since_for(SMALL_EXPORT, args.stores)
+                small_rows, _, before, after_small = await export_peak(client, pid, small_since)
+                large_since = _since_for(LARGE_EXPORT, args.stores)
+                large_rows, seconds, _, after_large = await export_peak(client, pid, large_since)
         print(f"\n{args.events:,} events over {args.stores} stores; median of {args.requests}\n")
         print(f"| scenario | {SMALL_EVENTS:,} events (ms) | {args.events:,} events (ms) | ratio |")
         print("|---|---:|---:|---:|")
@@ -242,9 +270,9 @@ async def run(args: argparse.Namespace) -> None:
             f"\nexport: {large_rows:,} rows in {seconds:.2f} s ({large_rows / seconds:,.0f} rows/s)"
         )
         print(
-            f"peak RSS: {before / MIB:.1f} MiB before, {after_small / MIB:.1f} MiB after "
-            f"{small_rows:,} rows, {after_large / MIB:.1f} MiB after {large_rows:,} rows "
-            f"(+{(after_large - after_small) / MIB:.1f} MiB)"
+            f"server RSS: {before / MIB:.1f} MiB before exporting; peak {after_small / MIB:.1f} "
+            f"MiB while exporting {small_rows:,} rows, {after_large / MIB:.1f} MiB while "
+            f"exporting {large_rows:,} rows (+{(after_large - after_small) / MIB:.1f} MiB)"
         )
     finally:
         await seed.drop_database(args.host, args.db_port, name)
