@@ -261,7 +261,8 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| scenario | {SMALL_EVENTS:,} events (ms) | {args.events:,} events (ms) | ratio |")
         print("|---|---:|---:|---:|")
         for key, value in large.items():
-            base = small.get(key)
+            # The small set has no page 501: a deep page is held to page 1's latency.
+            base = small.get(key, small["GET /api/audit (page 1)"] if "(page " in key else None)
             if base is None:
                 print(f"| {key} | - | {value:.2f} | - |")
             else:
