@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from backroom.accounts.models import Role, Store, User
 from backroom.core.audit import Actor, AuditAction, AuditEvent, record
 from backroom.core.config import Settings
 from tests.factories import auth_headers, make_store, make_user
+from tests.tools.activity.coverage import Ctx
 
 
 @pytest.fixture
@@ -71,6 +73,14 @@ async def crew_b(session: AsyncSession, settings: Settings) -> Crew:
 async def plain_user(session: AsyncSession, settings: Settings) -> Member:
     user = await make_user(session, first_name="Plain")
     return Member(user, auth_headers(settings, user))
+
+
+@pytest.fixture
+async def ctx(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, crew_a: Crew
+) -> Ctx:
+    """What a coverage row prepares its write with (tests/tools/activity/coverage.py)."""
+    return Ctx(client, session, settings, crew_a)
 
 
 async def write_event(

@@ -1,90 +1,29 @@
 """Every write route leaves exactly one audit event, and a refused write leaves none.
 
 One row per write route: it prepares what the write needs, makes the request with a
-request id of its own, and says which event must carry that id. The store tools add
-their routes to `WRITES` and `REFUSALS` as they arrive.
+request id of its own, and says which event must carry that id. These are the rows of
+accounts and tasks; the store tools have theirs in `test_coverage_store_tools.py`.
 """
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.accounts.models import Role, User
 from backroom.core.audit import AuditAction as A
-from backroom.core.audit import AuditEvent
-from backroom.core.config import Settings
-from tests.factories import auth_headers, make_user
-from tests.tools.activity.conftest import Crew
-
-PIN, PASSWORD = "2468", "a sturdy passphrase 42"
-_numbers = itertools.count(1)
-
-
-@dataclass
-class Ctx:
-    client: httpx.AsyncClient
-    session: AsyncSession
-    settings: Settings
-    crew: Crew
-
-    async def member(self, role: Role = Role.STAFF) -> tuple[User, dict[str, str]]:
-        """A fresh member of the store who can sign in with a PIN and a password."""
-        number = next(_numbers)
-        user = await make_user(
-            self.session,
-            role=role,
-            store=self.crew.store,
-            email=f"member{number}-{uuid.uuid4().hex[:6]}@example.com",
-            partner_number=f"MEM{number:03d}{uuid.uuid4().hex[:4].upper()}",
-            pin=PIN,
-            password=PASSWORD,
-            settings=self.settings,
-        )
-        return user, auth_headers(self.settings, user)
-
-    async def signed_in(self) -> tuple[User, dict[str, str], dict[str, Any]]:
-        """A member signed in through the API: a session with a refresh token."""
-        user, _ = await self.member()
-        response = await self.client.post(
-            "/api/auth/login", json={"partner_number": user.partner_number, "pin": PIN}
-        )
-        tokens = response.json()
-        return user, {"Authorization": f"Bearer {tokens['access_token']}"}, tokens
-
-    async def task(self, headers: dict[str, str]) -> int:
-        response = await self.client.post(
-            "/api/tasks", json={"title": "Count lids"}, headers=headers
-        )
-        task_id: int = response.json()["id"]
-        return task_id
-
-    async def staff_user(self, deleted: bool = False) -> str:
-        user, _ = await self.member()
-        if deleted:
-            await self.client.delete(f"/api/admin/users/{user.id}", headers=self.crew.admin.headers)
-        return str(user.id)
-
-
-@dataclass
-class Write:
-    """The request, and who and what the event must name (read from the response if needed)."""
-
-    method: str
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    json: Any = None
-    data: dict[str, str] | None = None
-    actor: str | Callable[[httpx.Response], str] | None = None
-    target: str | Callable[[httpx.Response], str] | None = None
+from tests.tools.activity.coverage import (
+    PASSWORD,
+    PIN,
+    Ctx,
+    Prepare,
+    Write,
+    events_of,
+    expected,
+    send,
+)
 
 
 def _user_id(response: httpx.Response) -> str:
@@ -93,9 +32,6 @@ def _user_id(response: httpx.Response) -> str:
 
 def _task_id(response: httpx.Response) -> str:
     return str(response.json()["id"])
-
-
-Prepare = Callable[[Ctx], Awaitable[Write]]
 
 
 async def _register(ctx: Ctx) -> Write:
@@ -233,49 +169,23 @@ WRITES: list[tuple[str, A | None, Prepare]] = [
 ]  # fmt: skip
 
 
-async def _send(ctx: Ctx, write: Write, request_id: str) -> httpx.Response:
-    return await ctx.client.request(
-        write.method,
-        write.path,
-        headers={**write.headers, "X-Request-ID": request_id},
-        json=write.json,
-        data=write.data,
-    )
-
-
-async def _events_of(session: AsyncSession, request_id: str) -> list[AuditEvent]:
-    statement = select(AuditEvent).where(AuditEvent.request_id == request_id)
-    return list((await session.execute(statement)).scalars())
-
-
-def _expected(value: str | Callable[[httpx.Response], str] | None, response: httpx.Response) -> Any:
-    return value(response) if callable(value) else value
-
-
-@pytest.fixture
-async def ctx(
-    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, crew_a: Crew
-) -> Ctx:
-    return Ctx(client, session, settings, crew_a)
-
-
 @pytest.mark.parametrize(("name", "action", "prepare"), WRITES, ids=[row[0] for row in WRITES])
 async def test_a_successful_write_records_exactly_one_event(
     ctx: Ctx, name: str, action: A | None, prepare: Prepare
 ) -> None:
     write = await prepare(ctx)
     request_id = f"cover-{name}"
-    response = await _send(ctx, write, request_id)
+    response = await send(ctx, write, request_id)
     assert response.status_code < 300, response.text
 
-    events = await _events_of(ctx.session, request_id)
+    events = await events_of(ctx.session, request_id)
 
     assert [event.action for event in events] == ([action.value] if action else [])
     if action is None:
         return
     [event] = events
-    assert str(event.actor_id) == _expected(write.actor, response)
-    assert event.target_id == _expected(write.target, response)
+    assert str(event.actor_id) == expected(write.actor, response)
+    assert event.target_id == expected(write.target, response)
     assert event.actor_name
     assert event.ip == "127.0.0.1"
 
@@ -373,18 +283,18 @@ async def test_a_refused_write_records_nothing(
 ) -> None:
     write = await prepare(ctx)
     request_id = f"refused-{name}"
-    response = await _send(ctx, write, request_id)
+    response = await send(ctx, write, request_id)
     assert response.status_code == status, response.text
-    assert await _events_of(ctx.session, request_id) == []
+    assert await events_of(ctx.session, request_id) == []
 
 
 async def test_a_wrong_pin_is_refused_and_recorded_as_a_failed_sign_in(ctx: Ctx) -> None:
     """The one refusal that is recorded on purpose: failed sign-ins are what lockouts read."""
     user, _ = await ctx.member()
     body = {"partner_number": user.partner_number, "pin": "0000"}
-    response = await _send(ctx, Write("POST", "/api/auth/login", json=body), "wrong-pin")
+    response = await send(ctx, Write("POST", "/api/auth/login", json=body), "wrong-pin")
     assert response.status_code == 401
-    [event] = await _events_of(ctx.session, "wrong-pin")
+    [event] = await events_of(ctx.session, "wrong-pin")
     assert (event.action, event.actor_id, event.target_id) == (
         A.AUTH_LOGIN_FAILED.value,
         None,
