@@ -67,6 +67,8 @@ class AuditAction(StrEnum):
     RTDE_ITEM_DEACTIVATED = "rtde.item.deactivated"
     RTDE_ITEMS_REORDERED = "rtde.item.reordered"
     RTDE_SESSION_STARTED = "rtde.session.started"
+    RTDE_COUNT_SAVED = "rtde.count.saved"
+    RTDE_COUNT_PULLED = "rtde.count.pulled"
     RTDE_SESSION_COMPLETED = "rtde.session.completed"
     AUDIT_EVENTS_PRUNED = "audit.event.pruned"
 

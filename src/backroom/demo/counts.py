@@ -135,9 +135,13 @@ async def seed_rtde(
         row = started.session
         for index, line in enumerate(await rtde_sessions.session_lines(session, row)):
             counted = (index + days_ago) % (line.par_level + 1)
-            await rtde_sessions.count_item(session, row, line.item_id, counted, started_at)
+            await rtde_sessions.count_item(
+                session, row, caller=caller, item_id=line.item_id, quantity=counted, now=started_at
+            )
             if rtde_sessions.need(line.par_level, counted) > 0:
-                await rtde_sessions.mark_pulled(session, row, line.item_id, True, started_at)
+                await rtde_sessions.mark_pulled(
+                    session, row, caller=caller, item_id=line.item_id, pulled=True, now=started_at
+                )
         finished = started_at + dt.timedelta(minutes=12)
         await rtde_sessions.complete_session(session, row, caller, finished)
     return len(RTDE_ITEMS), len(RTDE_PAST_PULLS)

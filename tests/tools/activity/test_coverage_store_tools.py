@@ -49,6 +49,7 @@ STALE = {"If-Match": '"99"'}
 TARGET_TYPES = {
     "rtde.item": "rtde_item",
     "rtde.session": "rtde_session",
+    "rtde.count": "rtde_session",
     "tracking.item": "tracking_item",
     "tracking.suggestion": "tracking_suggestion",
     "milk_count.session": "milk_session",
@@ -75,10 +76,10 @@ WRITES: list[tuple[str, A | None, Prepare]] = [
     ("rtde-session-start", A.RTDE_SESSION_STARTED, rtde_start),
     # Resuming hands back the open session as it is (not even `expires_at` moves).
     ("rtde-session-resume", None, rtde_resume),
-    # Counts and ticks come one per item and tap, many times a session; the trail keeps
-    # their tally in rtde.session.completed (items_counted, items_pulled) instead.
-    ("rtde-session-count", None, rtde_counting),
-    ("rtde-session-pull", None, rtde_session_write("PUT", "/pull", tick)),
+    # A count or a tick that changes the line is recorded against the session, so the
+    # session's story reads in order by its id (a repeat is not: see below).
+    ("rtde-session-count", A.RTDE_COUNT_SAVED, rtde_counting),
+    ("rtde-session-pull", A.RTDE_COUNT_PULLED, rtde_session_write("PUT", "/pull", tick)),
     ("rtde-session-complete", A.RTDE_SESSION_COMPLETED, rtde_session_write("POST", "/complete")),
     ("tracking-item-add", A.TRACKING_ITEM_ADDED, tracking_add()),
     ("tracking-item-add-with-code", A.TRACKING_ITEM_ADDED, tracking_add("0042")),
@@ -247,3 +248,18 @@ async def test_a_refused_store_tool_write_records_nothing(
     response = await send(ctx, write, request_id)
     assert response.status_code == status, response.text
     assert await events_of(ctx.session, request_id) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "prepare"),
+    [("count", rtde_counting), ("tick", rtde_session_write("PUT", "/pull", tick))],
+    ids=["count", "tick"],
+)
+async def test_the_same_count_or_tick_again_records_nothing(
+    ctx: Ctx, name: str, prepare: Prepare
+) -> None:
+    """The app saves as the staff member types: a repeat changes nothing and says so."""
+    write = await _again(prepare)(ctx)
+    response = await send(ctx, write, f"again-{name}")
+    assert response.status_code == 200, response.text
+    assert await events_of(ctx.session, f"again-{name}") == []

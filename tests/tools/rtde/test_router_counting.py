@@ -220,8 +220,21 @@ async def test_completion_keeps_the_session_and_is_audited(
     assert last.json() == {"last_completed_at": "2026-11-27T09:12:00Z", "user_name": staff.name}
 
     events = (await session.execute(select(AuditEvent).order_by(AuditEvent.at))).scalars().all()
-    assert [event.action for event in events] == ["rtde.session.started", "rtde.session.completed"]
-    done = events[1]
+    assert [event.action for event in events] == [
+        "rtde.session.started",
+        "rtde.count.saved",
+        "rtde.count.pulled",
+        "rtde.session.completed",
+    ]
+    counted, pulled, done = events[1:]
+    for line in (counted, pulled):
+        assert (line.target_type, line.target_id, line.target_label) == (
+            "rtde_session",
+            session_id,
+            first.name,
+        )
+    assert counted.details == {"item_id": str(first.id), "name": first.name, "counted_quantity": 1}
+    assert pulled.details == {"item_id": str(first.id), "name": first.name, "is_pulled": True}
     assert (done.store_id, done.actor_id, done.target_type, done.target_id) == (
         store.id,
         staff.id,

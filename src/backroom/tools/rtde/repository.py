@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, case, exists, func, insert, literal, select, update
 from sqlalchemy.sql.functions import coalesce
@@ -18,6 +18,15 @@ from backroom.tools.rtde.models import RTDECount, RTDEItem, RTDESession, Session
 Lock = Literal["none", "share", "update"]
 
 _DISPLAY_ORDER = (RTDEItem.display_order, RTDEItem.name, RTDEItem.id)
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """A session line after a count or a tick: its item, and whether anything changed."""
+
+    par_level: int
+    name: str
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,31 +174,64 @@ class SessionRepository(Repository[RTDESession]):
 
     async def set_count(
         self, session_id: uuid.UUID, item_id: uuid.UUID, quantity: int, now: dt.datetime
-    ) -> int | None:
-        """Store a count in one statement; the item's par, or None if not in the session."""
-        par = select(RTDEItem.par_level).where(RTDEItem.id == RTDECount.item_id).scalar_subquery()
+    ) -> LineChange | None:
+        """Store a count unless it is the stored one; None if the item is not in the session.
+
+        One UPDATE when the count changes; a repeat of the stored count (the app saves as
+        the staff member types) finds nothing to update and reads the line instead.
+        """
         statement = (
             update(RTDECount)
-            .where(RTDECount.session_id == session_id, RTDECount.item_id == item_id)
+            .where(
+                *self._line(session_id, item_id),
+                RTDECount.counted_quantity.is_distinct_from(quantity),
+            )
             .values(counted_quantity=quantity, updated_at=now)
-            .returning(par)
+            .returning(*self._item_columns())
             .execution_options(synchronize_session=False)
         )
-        value = (await self.session.execute(statement)).scalar_one_or_none()
-        return None if value is None else int(value)
+        return await self._change(statement, session_id, item_id)
 
     async def set_pulled(
         self, session_id: uuid.UUID, item_id: uuid.UUID, pulled: bool, now: dt.datetime
-    ) -> bool:
-        """Tick or untick an item; False if it is not in the session."""
+    ) -> LineChange | None:
+        """Tick or untick an item unless it already is; None if it is not in the session."""
         statement = (
             update(RTDECount)
-            .where(RTDECount.session_id == session_id, RTDECount.item_id == item_id)
+            .where(*self._line(session_id, item_id), RTDECount.is_pulled.is_not(pulled))
             .values(is_pulled=pulled, updated_at=now)
-            .returning(RTDECount.item_id)
+            .returning(*self._item_columns())
             .execution_options(synchronize_session=False)
         )
-        return (await self.session.execute(statement)).scalar_one_or_none() is not None
+        return await self._change(statement, session_id, item_id)
+
+    @staticmethod
+    def _line(session_id: uuid.UUID, item_id: uuid.UUID) -> list[ColumnElement[bool]]:
+        return [RTDECount.session_id == session_id, RTDECount.item_id == item_id]
+
+    @staticmethod
+    def _item_columns() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        item = RTDEItem.id == RTDECount.item_id
+        return (
+            select(RTDEItem.par_level).where(item).scalar_subquery(),
+            select(RTDEItem.name).where(item).scalar_subquery(),
+        )
+
+    async def _change(
+        self, statement: Any, session_id: uuid.UUID, item_id: uuid.UUID
+    ) -> LineChange | None:
+        row = (await self.session.execute(statement)).first()
+        if row is not None:
+            return LineChange(par_level=int(row[0]), name=str(row[1]), changed=True)
+        unchanged = (
+            select(RTDEItem.par_level, RTDEItem.name)
+            .join(RTDECount, RTDECount.item_id == RTDEItem.id)
+            .where(*self._line(session_id, item_id))
+        )
+        found = (await self.session.execute(unchanged)).first()
+        if found is None:
+            return None
+        return LineChange(par_level=int(found[0]), name=str(found[1]), changed=False)
 
     async def last_completed(self, store_id: uuid.UUID) -> tuple[RTDESession, User] | None:
         statement = (

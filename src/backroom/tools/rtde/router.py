@@ -168,10 +168,17 @@ async def get_session(row: OwnSession, session: SessionDep, now: Now) -> Session
     responses=problem_responses(SessionNotFound, SessionItemNotFound, *_CLOSED, *_BODY_ERRORS),
 )
 async def count_item(
-    row: OwnSessionShared, body: CountRequest, session: SessionDep, now: Now
+    row: OwnSessionShared, body: CountRequest, caller: StoreStaff, session: SessionDep, now: Now
 ) -> CountResult:
     """Save the count of one item (saving the same count again changes nothing)."""
-    needed = await service.count_item(session, row, body.item_id, body.counted_quantity, now)
+    needed = await service.count_item(
+        session,
+        row,
+        caller=caller,
+        item_id=body.item_id,
+        quantity=body.counted_quantity,
+        now=now,
+    )
     return CountResult(
         message="Count saved", counted_quantity=body.counted_quantity, need_quantity=needed
     )
@@ -215,10 +222,12 @@ async def pull_list(
     responses=problem_responses(SessionNotFound, SessionItemNotFound, *_CLOSED, *_BODY_ERRORS),
 )
 async def mark_pulled(
-    row: OwnSessionShared, body: PullRequest, session: SessionDep, now: Now
+    row: OwnSessionShared, body: PullRequest, caller: StoreStaff, session: SessionDep, now: Now
 ) -> Message:
     """Tick an item off the pull list (or untick it)."""
-    await service.mark_pulled(session, row, body.item_id, body.is_pulled, now)
+    await service.mark_pulled(
+        session, row, caller=caller, item_id=body.item_id, pulled=body.is_pulled, now=now
+    )
     return Message(message="Item marked as pulled" if body.is_pulled else "Item unmarked")
 
 

@@ -25,7 +25,7 @@ from backroom.tools.rtde.errors import (
     SessionItemNotFound,
 )
 from backroom.tools.rtde.models import RTDESession, SessionStatus
-from backroom.tools.rtde.repository import Progress, SessionLine, SessionRepository
+from backroom.tools.rtde.repository import LineChange, Progress, SessionLine, SessionRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,28 +129,75 @@ def pull_lines(lines: Sequence[SessionLine], *, include_uncounted: bool) -> list
 async def count_item(
     session: AsyncSession,
     session_row: RTDESession,
+    *,
+    caller: StoreCaller,
     item_id: uuid.UUID,
     quantity: int,
     now: dt.datetime,
 ) -> int:
     """Store a count (the same count twice is the same state); returns the need."""
     check_open(session_row, now)
-    par = await SessionRepository(session).set_count(session_row.id, item_id, quantity, now)
-    if par is None:
+    line = await SessionRepository(session).set_count(session_row.id, item_id, quantity, now)
+    if line is None:
         raise SessionItemNotFound
-    return need(par, quantity)
+    if line.changed:
+        details = {"item_id": str(item_id), "name": line.name, "counted_quantity": quantity}
+        await _record_line(
+            session,
+            AuditAction.RTDE_COUNT_SAVED,
+            session_row,
+            caller=caller,
+            line=line,
+            details=details,
+        )
+    return need(line.par_level, quantity)
 
 
 async def mark_pulled(
     session: AsyncSession,
     session_row: RTDESession,
+    *,
+    caller: StoreCaller,
     item_id: uuid.UUID,
     pulled: bool,
     now: dt.datetime,
 ) -> None:
     check_open(session_row, now)
-    if not await SessionRepository(session).set_pulled(session_row.id, item_id, pulled, now):
+    line = await SessionRepository(session).set_pulled(session_row.id, item_id, pulled, now)
+    if line is None:
         raise SessionItemNotFound
+    if line.changed:
+        details = {"item_id": str(item_id), "name": line.name, "is_pulled": pulled}
+        await _record_line(
+            session,
+            AuditAction.RTDE_COUNT_PULLED,
+            session_row,
+            caller=caller,
+            line=line,
+            details=details,
+        )
+
+
+async def _record_line(
+    session: AsyncSession,
+    action: AuditAction,
+    session_row: RTDESession,
+    *,
+    caller: StoreCaller,
+    line: LineChange,
+    details: dict[str, object],
+) -> None:
+    """A change of one line of a count session: the session is the target, the item its label."""
+    await record(
+        session,
+        action,
+        actor=caller.actor,
+        target_type="rtde_session",
+        target_id=session_row.id,
+        target_label=line.name,
+        details=details,
+        store_id=caller.store_id,
+    )
 
 
 async def complete_session(
