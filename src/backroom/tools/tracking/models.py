@@ -132,6 +132,23 @@ class TrackingHistory(UUIDPrimaryKey, Base):
     notes: Mapped[str | None] = mapped_column(String(NOTES_MAX))
 
 
+class TrackingHistoryCount(Base):
+    """How many history rows a store has, adds and removes apart.
+
+    Kept exact by database triggers on `tracking_history` (migration 0010), in the same
+    transaction as every insert and delete, so no code path can forget it. The history
+    list's `total` reads it when only the action filters the list.
+    """
+
+    __tablename__ = "tracking_history_count"
+
+    store_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("store.id", ondelete="CASCADE"), primary_key=True
+    )
+    adds: Mapped[int]
+    removes: Mapped[int]
+
+
 class TrackingSuggestion(UUIDPrimaryKey, TimestampMixin, Base):
     """A name template offered while typing, per store and category."""
 

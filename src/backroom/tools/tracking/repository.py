@@ -29,7 +29,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
     CODE_SPACE,
+    Action,
     TrackingHistory,
+    TrackingHistoryCount,
     TrackingItem,
     TrackingSuggestion,
     fold,
@@ -230,7 +232,21 @@ class HistoryRepository(Repository[TrackingHistory]):
             .where(*conditions)
             .order_by(TrackingHistory.timestamp.desc(), TrackingHistory.id.desc())
         )
-        return await self.page(statement, limit=limit, offset=offset)
+        if query.user_id is not None or query.item_code is not None:
+            return await self.page(statement, limit=limit, offset=offset)
+        rows = await self.all(statement.limit(limit).offset(offset))
+        return rows, await self._counted(store_id, query.action)
+
+    async def _counted(self, store_id: uuid.UUID, action: Action | None) -> int:
+        """The store's history rows (of one action), from the counts the triggers keep."""
+        counts = TrackingHistoryCount
+        column = {
+            None: counts.adds + counts.removes,
+            Action.ADD: counts.adds,
+            Action.REMOVE: counts.removes,
+        }[action]
+        found = await self.session.scalar(select(column).where(counts.store_id == store_id))
+        return int(found or 0)
 
 
 class SuggestionRepository(Repository[TrackingSuggestion]):
