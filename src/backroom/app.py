@@ -15,7 +15,8 @@ from backroom.api import api_router
 from backroom.core import health, metrics
 from backroom.core.clock import SystemClock
 from backroom.core.config import Settings, get_settings
-from backroom.core.db import Database, install_database_error_handlers
+from backroom.core.db import Database
+from backroom.core.db_errors import install_database_error_handlers
 from backroom.core.docs import install_docs
 from backroom.core.errors import install_error_handlers
 from backroom.core.http import (

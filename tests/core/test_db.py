@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.core.db import SessionDep, is_retryable, run_transaction
+from backroom.core.db import SessionDep
+from backroom.core.db_errors import is_retryable, run_transaction
 
 PROBE_TABLES = (
     "CREATE TABLE probe_parent (id INTEGER PRIMARY KEY)",

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.repository import StoreRepository
 from backroom.core import audit
 from backroom.core.audit import AuditAction, AuditEvent
-from backroom.core.db import Database, run_transaction
+from backroom.core.db import Database
+from backroom.core.db_errors import run_transaction
 from backroom.core.pagination import Cursor, InvalidCursor
 from backroom.tools.activity.catalog import Feed, actions_of, entry_of
 from backroom.tools.activity.export import csv_chunks, filename
