@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backroom.accounts.models import Role, Store, User
@@ -66,3 +70,40 @@ def auth_headers(settings: Settings, user: User) -> dict[str, str]:
 
 def random_uuid() -> str:
     return str(uuid.uuid4())
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    elif value is not None:
+        yield str(value)
+
+
+def _is_id_or_instant(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def assert_not_echoed(response: httpx.Response, secret: str) -> None:
+    """No key or value of the JSON body holds `secret`.
+
+    Ids and timestamps are left out: a random UUID or a microsecond may hold a PIN's
+    four digits by chance, and echoing a secret would never take that shape.
+    """
+    for text in _texts(response.json()):
+        if not _is_id_or_instant(text):
+            assert secret not in text, f"{secret!r} echoed in {text!r}"

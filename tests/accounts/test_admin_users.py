@@ -16,7 +16,7 @@ from backroom.core.config import Settings
 from backroom.core.db import utcnow
 from backroom.core.security import create_access_token
 from tests.accounts.conftest import pin_login
-from tests.factories import auth_headers, make_store, make_user
+from tests.factories import assert_not_echoed, auth_headers, make_store, make_user
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ async def test_create_user_validation_and_conflicts(
     ):
         response = await client.post("/api/admin/users", json=body, headers=headers)
         assert response.status_code == 422, body
-        assert "8642" not in response.text
+        assert_not_echoed(response, "8642")
     deleted = await make_user(session, role=Role.STAFF, store=store, partner_number="OLD001")
     deleted.deleted_at = utcnow()
     await session.commit()
@@ -151,7 +151,7 @@ async def test_create_user_and_sign_in_with_the_pin(
         "Rita Lee",
     )
     assert user["email"] == "rita@example.com"
-    assert "8642" not in response.text
+    assert_not_echoed(response, "8642")
     assert (await pin_login(client, "new001", "8642")).status_code == 200
     again = await client.post("/api/admin/users", json=_new(), headers=headers)
     assert again.status_code == 409
