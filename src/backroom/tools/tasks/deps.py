@@ -16,7 +16,7 @@ from backroom.core.concurrency import if_match
 from backroom.core.db import SessionDep, utcnow
 from backroom.core.errors import Unprocessable
 from backroom.tools.tasks.errors import NotYourTaskList, TaskChanged, TaskNotFound
-from backroom.tools.tasks.models import TAGS_MAX, Priority, Task
+from backroom.tools.tasks.models import TAG_MAX, TAGS_MAX, Priority, Task
 from backroom.tools.tasks.repository import NATURAL_DESCENDING, TaskRepository
 from backroom.tools.tasks.schemas import (
     NO_NUL,
@@ -128,7 +128,8 @@ async def task_list_query(
     ] = None,
     priority: Annotated[PriorityLabel | None, Lower, Query()] = None,
     tag: Annotated[
-        list[Annotated[str, StringConstraints(pattern=NO_NUL)]] | None,
+        list[Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX, pattern=NO_NUL)]]
+        | None,
         Query(max_length=TAGS_MAX, description="Repeat it: a task must carry every tag."),
     ] = None,
     due_before: Annotated[Instant | None, Query()] = None,
