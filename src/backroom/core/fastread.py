@@ -71,6 +71,16 @@ class RowEncoder:
         return self._many.dump_json(rows)
 
 
+def json_envelope(**members: bytes | int) -> bytes:
+    """A JSON object of `members` in the given order: JSON already serialised (a page
+    from `RowEncoder.many`) or integers (its count), as in `{"items": [...], "count": 3}`."""
+    parts = (
+        f'"{name}":'.encode() + (value if isinstance(value, bytes) else str(int(value)).encode())
+        for name, value in members.items()
+    )
+    return b"{" + b",".join(parts) + b"}"
+
+
 class StringList(TypeDecorator[list[str]]):
     """The result of `aggregated_strings`: a text array (PostgreSQL) or a JSON array text
     (SQLite), and NULL when there is nothing to aggregate; always a `list[str]` in Python."""

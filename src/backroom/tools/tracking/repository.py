@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    RowMapping,
     SQLColumnExpression,
     TextClause,
     case,
@@ -123,7 +123,7 @@ class ItemRepository(Repository[TrackingItem]):
 
     async def list_page(
         self, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-    ) -> tuple[Sequence[RowMapping], int]:
+    ) -> tuple[list[dict[str, Any]], int]:
         """One page, newest first, as plain rows of the listed columns, and the match count.
 
         Rows rather than ORM objects: a page may hold thousands of items that are only read.
@@ -146,7 +146,8 @@ class ItemRepository(Repository[TrackingItem]):
             .where(*conditions)
             .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
         )
-        rows = (await self.session.execute(statement.limit(limit).offset(offset))).mappings().all()
+        result = await self.session.execute(statement.limit(limit).offset(offset))
+        rows = [dict(row) for row in result.mappings()]
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)
         counted = select(func.count()).where(*conditions)

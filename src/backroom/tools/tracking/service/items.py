@@ -9,9 +9,8 @@ attempt) and never a 500.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -199,5 +198,5 @@ async def restore_item(
 
 async def list_items(
     session: AsyncSession, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-) -> tuple[Sequence[RowMapping], int]:
+) -> tuple[list[dict[str, Any]], int]:
     return await ItemRepository(session).list_page(store_id, query, limit=limit, offset=offset)
