@@ -1,28 +1,45 @@
-"""Mounts the routes: public ones first, then everything else behind authentication."""
+"""Mounts the routes: public ones first, then everything else behind authentication.
+
+Each domain lists its routers as `Mount`s, included here flat on the app (see
+core/mounting.py for why they are not nested), in this order of matching.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends, FastAPI
 
 from backroom.accounts import router as accounts
 from backroom.accounts.deps import get_principal
+from backroom.core.mounting import Mount
 from backroom.tools.activity import router as activity
 from backroom.tools.milk_count import router as milk_count
 from backroom.tools.rtde import router as rtde
 from backroom.tools.tasks import router as tasks
 from backroom.tools.tracking import router as tracking
 
-api_router = APIRouter(prefix="/api")
-api_router.include_router(accounts.public_router)
+API_PREFIX = "/api"
+# Authenticated by default: a router listed here cannot forget to require a user.
+AUTHENTICATED: tuple[tuple[str, tuple[Mount, ...], bool], ...] = (
+    ("", accounts.mounts, True),
+    ("", tasks.mounts, True),
+    ("", rtde.mounts, True),
+    ("", tracking.mounts, True),
+    ("", activity.mounts, True),
+    ("/milk-count", milk_count.mounts, True),
+    # The tablet app's name for the same tool: the same handlers, kept out of the schema.
+    ("/milk-order", milk_count.mounts, False),
+)
 
-# Authenticated by default: a route mounted here cannot forget to require a user.
-authenticated = APIRouter(dependencies=[Depends(get_principal)])
-authenticated.include_router(accounts.router)
-authenticated.include_router(tasks.router)
-authenticated.include_router(rtde.router)
-authenticated.include_router(tracking.router)
-authenticated.include_router(activity.router)
-authenticated.include_router(milk_count.router, prefix="/milk-count")
-# The tablet app's name for the same tool: the same handlers, kept out of the schema.
-authenticated.include_router(milk_count.router, prefix="/milk-order", include_in_schema=False)
-api_router.include_router(authenticated)
+
+def include_api(app: FastAPI) -> None:
+    """Include every route under `/api`: sign-in and sign-up first, then the rest."""
+    Mount(accounts.public_router).include(app, prefix=API_PREFIX)
+    principal = (Depends(get_principal),)
+    for prefix, mounts, in_schema in AUTHENTICATED:
+        for mount in mounts:
+            mount.include(
+                app,
+                prefix=API_PREFIX + prefix,
+                dependencies=principal,
+                include_in_schema=in_schema,
+            )

@@ -11,7 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backroom import __version__
 from backroom.accounts import deps as accounts_deps
-from backroom.api import api_router
+from backroom.api import include_api
 from backroom.core import health, metrics
 from backroom.core.clock import SystemClock
 from backroom.core.config import Settings, get_settings
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     if settings.METRICS_ENABLED:
         app.include_router(metrics.router)
-    app.include_router(api_router)
+    include_api(app)
     return app
 
 

@@ -48,12 +48,12 @@ from backroom.core.errors import (
     problem_responses,
 )
 from backroom.core.http import no_store
+from backroom.core.mounting import Mount
 from backroom.core.ratelimit import RateLimited, RateLimiter
 
 # Every public route answers with tokens or a new account: never cached.
 public_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 router = APIRouter(tags=["auth"])
-router.include_router(admin_router.router)
 
 # Any route with a body can also answer 400 (not JSON) or 415 (not a JSON media type).
 _BODY = (BadRequest, UnsupportedMediaType, Unprocessable)
@@ -247,5 +247,5 @@ async def logout_all(principal: CurrentUser, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-# The caller's own account, after logout-all as before (the OpenAPI keeps its order).
-router.include_router(profile_router.router)
+# In matching order: the admin's user routes, sign-out, then the caller's own account.
+mounts = (Mount(admin_router.router), Mount(router), Mount(profile_router.router))

@@ -12,6 +12,7 @@ from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
 from backroom.core.clock import ClockDep
 from backroom.core.db import SessionDep
 from backroom.core.errors import Unprocessable, problem_responses
+from backroom.core.mounting import Mount
 from backroom.core.pagination import MAX_CURSOR_LENGTH, CursorCodec, InvalidCursor, fingerprint
 from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.activity import service
@@ -113,3 +114,6 @@ async def export_audit(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+mounts = (Mount(router),)

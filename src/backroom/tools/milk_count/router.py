@@ -20,6 +20,7 @@ from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
 from backroom.core.clock import Clock, ClockDep
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
+from backroom.core.mounting import Mount
 from backroom.core.pagination import MAX_OFFSET
 from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.milk_count import admin_router
@@ -259,9 +260,9 @@ async def list_history(
     )
 
 
-router = APIRouter(
-    tags=["milk count"], responses=problem_responses(InvalidCredentialsToken, InsufficientRole)
+_RESPONSES = problem_responses(InvalidCredentialsToken, InsufficientRole)
+# Without a prefix: the app mounts them twice, at /milk-count and at the tablet's /milk-order.
+mounts = tuple(
+    Mount(part, responses=_RESPONSES, tags=("milk count",))
+    for part in (routes, admin_router.routes, admin_router.session_routes)
 )
-router.include_router(routes)
-router.include_router(admin_router.routes)
-router.include_router(admin_router.session_routes)

@@ -17,6 +17,7 @@ from backroom.accounts.deps import StoreStaff
 from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
+from backroom.core.mounting import Mount
 from backroom.tools.rtde import admin_router
 from backroom.tools.rtde.deps import (
     Now,
@@ -244,10 +245,8 @@ async def complete_session(
     return Message(message="Session completed")
 
 
-router = APIRouter(
-    prefix="/rtde",
-    tags=["rtde"],
-    responses=problem_responses(InvalidCredentialsToken, InsufficientRole),
+_RESPONSES = problem_responses(InvalidCredentialsToken, InsufficientRole)
+mounts = tuple(
+    Mount(part, prefix="/rtde", responses=_RESPONSES, tags=("rtde",))
+    for part in (admin_router.router, sessions)
 )
-router.include_router(admin_router.router)
-router.include_router(sessions)

@@ -26,6 +26,7 @@ from backroom.core.idempotency import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
 )
+from backroom.core.mounting import Mount
 from backroom.core.pagination import (
     CursorCodec,
     InvalidCursor,
@@ -238,11 +239,15 @@ async def list_tags(user: CurrentUser, session: SessionDep) -> list[TagCount]:
     return [TagCount(name=name, count=count) for name, count in counts]
 
 
-router = APIRouter(tags=["tasks"], responses=problem_responses(InvalidCredentialsToken))
-router.include_router(routes)
-router.include_router(
-    routes,
-    prefix="/{user_id}",
-    dependencies=[Depends(check_path_user)],
-    responses=problem_responses(NotYourTaskList),
+_RESPONSES = problem_responses(InvalidCredentialsToken)
+# Every route twice: the caller's own list, and the same list naming the caller's id.
+mounts = (
+    Mount(routes, responses=_RESPONSES, tags=("tasks",)),
+    Mount(
+        routes,
+        prefix="/{user_id}",
+        dependencies=(Depends(check_path_user),),
+        responses={**_RESPONSES, **problem_responses(NotYourTaskList)},
+        tags=("tasks",),
+    ),
 )

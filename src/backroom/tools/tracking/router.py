@@ -15,6 +15,7 @@ from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
 from backroom.core.fastread import RowEncoder, json_envelope, json_response
 from backroom.core.idempotency import IdempotencyDep, IdempotencyInProgress, IdempotencyKeyReused
+from backroom.core.mounting import Mount
 from backroom.core.replica import ReplicaSessionDep
 from backroom.tools.tracking.deps import (
     HISTORY_DEFAULT_LIMIT,
@@ -311,3 +312,6 @@ async def delete_template(row: TemplateById, caller: StoreAdmin, session: Sessio
     """Delete a name template for good."""
     await suggestions.delete_template(session, caller, row)
     return Response(status_code=204)
+
+
+mounts = (Mount(router),)
