@@ -13,8 +13,8 @@ again before it serialises. A read path that every tool can share instead
 3. returns the bytes through `json_response`, while the route keeps
    `response_model=ReadSchema` for the OpenAPI document.
 
-    rows = (await session.execute(select(Thing.id, Thing.name.label("name")))).mappings()
-    return json_response(THING_JSON.many([dict(row) for row in rows]))
+    rows = row_dicts(await session.execute(select(Thing.id, Thing.name.label("name"))))
+    return json_response(THING_JSON.many(rows))
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.types import TypeDecorator
@@ -69,6 +69,16 @@ class RowEncoder:
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> bytes:
         return self._many.dump_json(rows)
+
+
+def row_dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """The rows of `result` as dicts keyed by their labels, ready for `RowEncoder`.
+
+    Zipping the keys once with each tuple is about half the cost of `dict(row)` over
+    `.mappings()`, which looks the keys up again for every row.
+    """
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def json_envelope(**members: bytes | int) -> bytes:

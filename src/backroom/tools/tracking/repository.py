@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
+from backroom.core.fastread import row_dicts
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
     CODE_SPACE,
@@ -146,8 +147,7 @@ class ItemRepository(Repository[TrackingItem]):
             .where(*conditions)
             .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
         )
-        result = await self.session.execute(statement.limit(limit).offset(offset))
-        rows = [dict(row) for row in result.mappings()]
+        rows = row_dicts(await self.session.execute(statement.limit(limit).offset(offset)))
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)
         counted = select(func.count()).where(*conditions)
