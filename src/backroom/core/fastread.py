@@ -74,8 +74,8 @@ class RowEncoder:
 def row_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     """The rows of `result` as dicts keyed by their labels, ready for `RowEncoder`.
 
-    Zipping the keys once with each tuple is about half the cost of `dict(row)` over
-    `.mappings()`, which looks the keys up again for every row.
+    Zipping the keys once with each tuple costs about a third of `dict(row)` over
+    `.mappings()`, which looks the keys up again for every row (docs/BENCHMARKS.md).
     """
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
