@@ -157,13 +157,17 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_task_count")),
     )
-    op.execute(_BACKFILL)
+    # Triggers first, then the backfill: creating a trigger locks `task` against writes
+    # until this migration commits, so a task written by the version still serving is
+    # either in the backfill's snapshot or blocked until the trigger counts it.
     if op.get_bind().dialect.name == "postgresql":
         for statement in (*_PG_FUNCTIONS, *_PG_TRIGGERS):
             op.execute(statement)
-        _create_trigram_indexes()
     else:
         _create_sqlite_triggers()
+    op.execute(_BACKFILL)
+    if op.get_bind().dialect.name == "postgresql":
+        _create_trigram_indexes()
 
 
 def downgrade() -> None:
