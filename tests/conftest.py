@@ -73,6 +73,21 @@ async def drop_postgres_database(base_url: str, test_url: str) -> None:
     await admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (no tables, no revision), never the one the rest of
+    the suite shares: for the tests that run the migrations themselves, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    assert POSTGRES_BASE_URL is not None
+    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
+
+
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     base = POSTGRES_BASE_URL

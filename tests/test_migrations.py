@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
@@ -21,21 +18,6 @@ from backroom.core.migrations import (
     with_connection,
 )
 from backroom.models import metadata
-from tests.conftest import POSTGRES_BASE_URL, create_postgres_database, drop_postgres_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own, never the one the rest of the suite shares."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 def table_names(url: str) -> set[str]:

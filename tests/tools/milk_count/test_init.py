@@ -3,15 +3,12 @@ migration gives them to the stores that existed before it."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +17,6 @@ from backroom.accounts.models import Role
 from backroom.accounts.service.stores import create_store
 from backroom.core.config import Settings
 from backroom.core.migrations import upgrade, with_connection
-from tests.conftest import POSTGRES_BASE_URL, create_postgres_database, drop_postgres_database
 from tests.factories import auth_headers, make_user
 from tests.tools.milk_count.factories import DEFAULT_NAMES, active_types
 
@@ -40,19 +36,6 @@ async def test_a_store_created_by_accounts_starts_with_the_default_milk_types(
         "/api/milk-count/admin/par-levels", headers=auth_headers(settings, admin)
     )
     assert [p["version"] for p in pars.json()["par_levels"]] == [1] * 9
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'milk-migration.db'}"
-        return
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 def test_the_migration_gives_existing_stores_the_default_milk_types(fresh_database: str) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -16,7 +14,6 @@ from sqlalchemy.pool import NullPool
 from backroom.accounts.models import User
 from backroom.core.migrations import downgrade, upgrade
 from backroom.tools.tasks.models import Task, TaskCount
-from tests.conftest import POSTGRES_BASE_URL, create_postgres_database, drop_postgres_database
 from tests.factories import make_user
 from tests.tools.tasks.factories import make_tasks
 
@@ -152,19 +149,6 @@ async def test_deleting_the_owner_removes_their_counters(
     await session.commit()
     assert await _stored(session, alice_id) == (0, 0)
     assert await _stored(session, bob_id) == (1, 0)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> object:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'counts.db'}"
-        return
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 def test_the_migration_backfills_the_counters_of_existing_tasks(fresh_database: str) -> None:

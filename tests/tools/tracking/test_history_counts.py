@@ -4,13 +4,9 @@ exact after every add and remove, per action, per store, and from the first upgr
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backroom.accounts.models import Role
 from backroom.core.config import Settings
 from backroom.core.migrations import upgrade, with_connection
-from tests.conftest import POSTGRES_BASE_URL, create_postgres_database, drop_postgres_database
 from tests.factories import auth_headers, make_store, make_user
 
 HISTORY = "/api/tracking/history"
@@ -74,19 +69,6 @@ async def test_a_store_without_history_has_a_total_of_zero(
     response = await client.get(HISTORY, headers=headers)
     assert response.json() == {"history": [], "count": 0, "total": 0}
     assert await _total(client, headers, action="remove") == 0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'counts.db'}"
-        return
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 def test_the_upgrade_counts_the_history_written_before_it(fresh_database: str) -> None:

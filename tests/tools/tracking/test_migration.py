@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from backroom.core.migrations import downgrade, upgrade, with_connection
 from backroom.tools.tracking.templates import DEFAULT_TEMPLATES
-from tests.conftest import POSTGRES_BASE_URL, create_postgres_database, drop_postgres_database
 
 BEFORE_TRACKING = "0003"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'tracking.db'}"
-        return
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 def test_existing_stores_get_the_default_templates_and_downgrade_drops_them(
