@@ -11,6 +11,7 @@ Every test starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -80,6 +81,13 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
         return
+    with throwaway_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgres_database() -> Iterator[str]:
+    """A new, empty database beside `TEST_DATABASE_URL`'s, dropped on leaving (sync code)."""
     assert POSTGRES_BASE_URL is not None
     url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
     try:

@@ -6,7 +6,6 @@ Each test runs `python -m backroom` in a process of its own, in a folder of its 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -21,12 +20,7 @@ import pytest
 
 from backroom.core.config import Settings
 from backroom.core.migrations import head_revision
-from tests.conftest import (
-    POSTGRES_BASE_URL,
-    create_postgres_database,
-    drop_postgres_database,
-    free_port,
-)
+from tests.conftest import free_port, throwaway_postgres_database
 
 # Every variable Settings reads, so that none leaks in from the environment of the test run.
 SETTING_NAMES = {*Settings.model_fields, "JWT_EXPIRATION", "PROMETHEUS_MULTIPROC_DIR"}
@@ -287,12 +281,8 @@ def test_serve_no_migrate_starts_without_the_database_and_is_not_ready(
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    assert POSTGRES_BASE_URL is not None
-    url = asyncio.run(create_postgres_database(POSTGRES_BASE_URL))
-    try:
+    with throwaway_postgres_database() as url:
         yield url
-    finally:
-        asyncio.run(drop_postgres_database(POSTGRES_BASE_URL, url))
 
 
 @pytest.mark.postgres_only
