@@ -108,3 +108,34 @@ async def events_of(session: AsyncSession, request_id: str) -> list[AuditEvent]:
 
 def expected(value: str | Callable[[httpx.Response], str] | None, response: httpx.Response) -> Any:
     return value(response) if callable(value) else value
+
+
+async def recorded_by(ctx: Ctx, name: str, action: Any, prepare: Prepare) -> AuditEvent | None:
+    """Make the write of a row: it succeeds and records exactly `action` (an `AuditAction`,
+    or None for a write that records nothing), naming its actor and target, the actor's
+    name and the caller's address. The event, for the checks a table adds."""
+    write = await prepare(ctx)
+    request_id = f"cover-{name}"
+    response = await send(ctx, write, request_id)
+    assert response.status_code < 300, response.text
+
+    events = await events_of(ctx.session, request_id)
+
+    assert [event.action for event in events] == ([action.value] if action else [])
+    if action is None:
+        return None
+    [event] = events
+    assert str(event.actor_id) == expected(write.actor, response)
+    assert event.target_id == expected(write.target, response)
+    assert event.actor_name
+    assert event.ip == "127.0.0.1"
+    return event
+
+
+async def assert_refused_unrecorded(ctx: Ctx, name: str, status: int, prepare: Prepare) -> None:
+    """Make the write of a refusal row: it is refused with `status` and records nothing."""
+    write = await prepare(ctx)
+    request_id = f"refused-{name}"
+    response = await send(ctx, write, request_id)
+    assert response.status_code == status, response.text
+    assert await events_of(ctx.session, request_id) == []

@@ -20,8 +20,9 @@ from tests.tools.activity.coverage import (
     Ctx,
     Prepare,
     Write,
+    assert_refused_unrecorded,
     events_of,
-    expected,
+    recorded_by,
     send,
 )
 
@@ -173,21 +174,7 @@ WRITES: list[tuple[str, A | None, Prepare]] = [
 async def test_a_successful_write_records_exactly_one_event(
     ctx: Ctx, name: str, action: A | None, prepare: Prepare
 ) -> None:
-    write = await prepare(ctx)
-    request_id = f"cover-{name}"
-    response = await send(ctx, write, request_id)
-    assert response.status_code < 300, response.text
-
-    events = await events_of(ctx.session, request_id)
-
-    assert [event.action for event in events] == ([action.value] if action else [])
-    if action is None:
-        return
-    [event] = events
-    assert str(event.actor_id) == expected(write.actor, response)
-    assert event.target_id == expected(write.target, response)
-    assert event.actor_name
-    assert event.ip == "127.0.0.1"
+    await recorded_by(ctx, name, action, prepare)
 
 
 def _refused_admin(method: str, suffix: str, json: Any = None, *, staff: bool = False) -> Prepare:
@@ -281,11 +268,7 @@ REFUSALS: list[tuple[str, int, Prepare]] = [
 async def test_a_refused_write_records_nothing(
     ctx: Ctx, name: str, status: int, prepare: Prepare
 ) -> None:
-    write = await prepare(ctx)
-    request_id = f"refused-{name}"
-    response = await send(ctx, write, request_id)
-    assert response.status_code == status, response.text
-    assert await events_of(ctx.session, request_id) == []
+    await assert_refused_unrecorded(ctx, name, status, prepare)
 
 
 async def test_a_wrong_pin_is_refused_and_recorded_as_a_failed_sign_in(ctx: Ctx) -> None:

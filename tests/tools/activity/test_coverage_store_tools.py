@@ -20,7 +20,15 @@ from backroom.accounts.models import Role
 from backroom.core.audit import AuditAction as A
 from backroom.tools.milk_count.service.milk_types import seed_default_milk_types
 from tests.factories import auth_headers, make_store, make_user
-from tests.tools.activity.coverage import Ctx, Prepare, Write, events_of, expected, send
+from tests.tools.activity.coverage import (
+    Ctx,
+    Prepare,
+    Write,
+    assert_refused_unrecorded,
+    events_of,
+    recorded_by,
+    send,
+)
 from tests.tools.activity.store_writes import (
     milk_par,
     milk_reopen,
@@ -114,23 +122,12 @@ WRITES: list[tuple[str, A | None, Prepare]] = [
 async def test_a_successful_store_tool_write_records_exactly_one_event(
     ctx: Ctx, name: str, action: A | None, prepare: Prepare
 ) -> None:
-    write = await prepare(ctx)
-    request_id = f"cover-{name}"
-    response = await send(ctx, write, request_id)
-    assert response.status_code < 300, response.text
-
-    events = await events_of(ctx.session, request_id)
-
-    assert [event.action for event in events] == ([action.value] if action else [])
+    event = await recorded_by(ctx, name, action, prepare)
     if action is None:
         return
-    [event] = events
-    assert str(event.actor_id) == expected(write.actor, response)
+    assert event is not None
     assert event.target_type == TARGET_TYPES[action.value.rsplit(".", 1)[0]]
-    assert event.target_id == expected(write.target, response)
     assert event.store_id == ctx.crew.store.id
-    assert event.actor_name
-    assert event.ip == "127.0.0.1"
 
 
 Sender = Callable[[Ctx], Awaitable[dict[str, str]]]
@@ -243,11 +240,7 @@ REFUSALS: list[tuple[str, int, Prepare]] = [
 async def test_a_refused_store_tool_write_records_nothing(
     ctx: Ctx, name: str, status: int, prepare: Prepare
 ) -> None:
-    write = await prepare(ctx)
-    request_id = f"refused-{name}"
-    response = await send(ctx, write, request_id)
-    assert response.status_code == status, response.text
-    assert await events_of(ctx.session, request_id) == []
+    await assert_refused_unrecorded(ctx, name, status, prepare)
 
 
 @pytest.mark.parametrize(
