@@ -4,10 +4,11 @@ FastAPI matches a request against an included router by walking that router's ro
 and a router included inside another one is walked again for each level above it
 before its route runs. With the routers nested three and four deep (`/api`, then
 "authenticated", then the domain, then its parts), matching cost a quarter of a
-tracking list's CPU (docs/BENCHMARKS.md, "Route matching"). So a domain does not nest
-its routers: it lists them as `Mount`s, each with what a parent router used to add (a
-prefix, dependencies, shared error responses, tags), and `backroom.api` includes each
-one on the app, once, in the order of the list, which is also the order of matching.
+tracking list's CPU (docs/BENCHMARKS.md, "Route matching and the tracking list"). So a
+domain does not nest its routers: it lists them as `Mount`s, each with what a parent
+router used to add (a prefix, dependencies, shared error responses, tags), and
+`backroom.api` includes each one on the app, once, in the order of the list, which is
+also the order of matching.
 """
 
 from __future__ import annotations
