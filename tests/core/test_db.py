@@ -6,16 +6,17 @@ it, so that they depend on no domain's schema.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backroom.core.db import SessionDep
+from backroom.core.db import SessionDep, UTCDateTime
 from backroom.core.db_errors import is_retryable, run_transaction
 
 PROBE_TABLES = (
@@ -164,3 +165,35 @@ async def test_run_transaction_does_not_retry_a_bad_query(probe: FastAPI) -> Non
         await run_transaction(probe.state.db.sessionmaker, work, backoff=0.01)
     assert not is_retryable(raised.value)
     assert calls == 1
+
+
+async def test_a_timestamp_reads_back_as_the_same_instant_in_utc_whatever_the_server_zone(
+    app: FastAPI,
+) -> None:
+    """UTCDateTime: aware UTC on the way out on every engine (asyncpg decodes it so by
+    itself, SQLite keeps no offset), even when the database session runs in another zone."""
+    table = Table(
+        "probe_moment",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+    )
+    async with app.state.db.engine.begin() as connection:
+        await connection.run_sync(table.create)
+    written = dt.datetime(
+        2026, 3, 29, 1, 30, 15, 250_000, tzinfo=dt.timezone(dt.timedelta(hours=2))
+    )
+    try:
+        async with app.state.db.sessionmaker() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                await session.execute(text("SET TIME ZONE 'Asia/Kolkata'"))
+            await session.execute(insert(table).values(id=1, at=written))
+            read = await session.scalar(select(table.c.at))
+            await session.rollback()
+    finally:
+        async with app.state.db.engine.begin() as connection:
+            await connection.run_sync(table.drop)
+    assert isinstance(read, dt.datetime)
+    assert read == written
+    assert read.utcoffset() == dt.timedelta(0)
+    assert read.isoformat() == "2026-03-28T23:30:15.250000+00:00"
