@@ -13,7 +13,7 @@ again before it serialises. A read path that every tool can share instead
 3. returns the bytes through `json_response`, while the route keeps
    `response_model=ReadSchema` for the OpenAPI document.
 
-    rows = row_dicts(await session.execute(select(Thing.id, Thing.name.label("name"))))
+    rows = await fetch_rows(session, select(Thing.id, Thing.name.label("name")))
     return json_response(THING_JSON.many(rows))
 """
 
@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import ColumnElement, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Executable, String, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,6 +79,17 @@ def row_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     """
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
+
+
+async def fetch_rows(session: AsyncSession, statement: Executable) -> list[dict[str, Any]]:
+    """The rows of a Core `select()` as `row_dicts`, run on the session's connection.
+
+    `session.execute` would hand the statement to the ORM first, which sets up entity
+    loading and a result wrapper per statement even for plain columns; the connection
+    runs it as Core, in the session's transaction all the same.
+    """
+    connection = await session.connection()
+    return row_dicts(await connection.execute(statement))
 
 
 def json_envelope(**members: bytes | int) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from backroom.core.fastread import aggregated_strings, dialect_name, row_dicts
+from backroom.core.fastread import aggregated_strings, dialect_name, fetch_rows
 from backroom.core.pagination import (
     Cursor,
     SortKey,
@@ -217,7 +217,7 @@ class TaskRepository(Repository[Task]):
             offset=offset,
             fixed=[Task.user_id],
         )
-        return row_dicts(await self.session.execute(statement))
+        return await fetch_rows(self.session, statement)
 
     async def tag_counts(self, owner_id: uuid.UUID) -> list[tuple[str, int]]:
         """The owner's tags, most used first; one spelling per tag (the first in A-Z order)."""
