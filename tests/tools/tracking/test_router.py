@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -390,6 +391,36 @@ async def test_list_is_newest_first_with_filters_and_count(
     assert paged["count"] == 3
     by_code = (await client.get(f"{ITEMS}?q=100&_t=123", headers=as_staff)).json()
     assert by_code["count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset"),
+    [(5, 0), (4, 0), (6, 0), (2, 3), (2, 4), (1, 4), (3, 5), (1, 7)],
+)
+async def test_list_count_is_every_match_whichever_page_is_read(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    store: Store,
+    as_staff: dict[str, str],
+    *,
+    limit: int,
+    offset: int,
+) -> None:
+    """A page that reaches the end, one past it and one in the middle all report the
+    same count as the whole list, and the removed item stays out of both."""
+    start = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    codes = [f"30{n:02d}" for n in range(5)]
+    for n, code in enumerate(codes):
+        await make_item(session, store, code=code, added_at=start + dt.timedelta(minutes=n))
+    await make_item(session, store, code="3099", removed=True)
+    newest_first = codes[::-1]
+
+    response = await client.get(f"{ITEMS}?limit={limit}&offset={offset}", headers=as_staff)
+
+    assert response.status_code == 200
+    page = response.json()
+    assert [item["code"] for item in page["items"]] == newest_first[offset : offset + limit]
+    assert page["count"] == 5
 
 
 async def test_list_search_treats_wildcards_as_characters(

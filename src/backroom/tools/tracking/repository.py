@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     SQLColumnExpression,
     TextClause,
+    bindparam,
     case,
     cast,
     false,
@@ -25,8 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.types import Uuid
 
-from backroom.core.fastread import row_dicts
+from backroom.core.fastread import fetch_rows
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
     CODE_SPACE,
@@ -63,6 +67,43 @@ _INDEX_WHERE: dict[str, TextClause] = {
     "postgresql": text("NOT is_removed"),
     "sqlite": text("is_removed = 0"),
 }
+
+
+# A store with more active items than this takes the lowest free code instead of a
+# random one (service/codes.py).
+DENSE_THRESHOLD = 9_000
+
+
+def _lowest_free_code(store: BindParameter[uuid.UUID]) -> ScalarSelect[int]:
+    """The lowest code no active item of `store` holds (NULL when all are held).
+
+    Each held code is compared with the one before it (-1 before the first), and a
+    sentinel past the last code closes the range: the first gap starts the answer.
+    """
+    used = select(cast(TrackingItem.code, Integer).label("n")).where(
+        TrackingItem.store_id == store, ACTIVE
+    )
+    numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
+    previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
+    pairs = select(numbers.c.n, previous.label("previous")).subquery()
+    return (
+        select(pairs.c.previous + 1)
+        .where(pairs.c.n - pairs.c.previous > 1)
+        .order_by(pairs.c.n)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once: a statement made per request costs more Python than the query's round trip.
+_STORE = bindparam("store", type_=Uuid())
+_ACTIVE_COUNT = (
+    select(func.count()).where(TrackingItem.store_id == _STORE, ACTIVE).scalar_subquery()
+)
+_CODE_SPACE = select(
+    _ACTIVE_COUNT, case((_ACTIVE_COUNT > DENSE_THRESHOLD, _lowest_free_code(_STORE)))
+)
+_LOWEST_FREE = select(_lowest_free_code(_STORE))
 
 
 class ItemRepository(Repository[TrackingItem]):
@@ -147,15 +188,24 @@ class ItemRepository(Repository[TrackingItem]):
             .where(*conditions)
             .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
         )
-        rows = row_dicts(await self.session.execute(statement.limit(limit).offset(offset)))
-        if offset == 0 and len(rows) < limit:
-            return rows, len(rows)
+        # One row past the page tells whether the page reaches the end; then the count
+        # is known without counting (the tablet's lists, the last page of any list).
+        page = await fetch_rows(self.session, statement.limit(limit + 1).offset(offset))
+        rows = page[:limit]
+        if len(page) <= limit and (rows or offset == 0):
+            return rows, offset + len(rows)
         counted = select(func.count()).where(*conditions)
         return rows, int((await self.session.execute(counted)).scalar_one())
 
-    async def count_active(self, store_id: uuid.UUID) -> int:
-        statement = select(func.count()).where(TrackingItem.store_id == store_id, ACTIVE)
-        return int((await self.session.execute(statement)).scalar_one())
+    async def code_space(self, store_id: uuid.UUID) -> tuple[int, int | None]:
+        """How many active items the store has, and, once that is over
+        `DENSE_THRESHOLD`, the lowest free code (None below it, or when none is free).
+
+        One round trip of a statement built once: the lowest free code is only
+        computed for a store full enough to need it.
+        """
+        active, lowest = (await self.session.execute(_CODE_SPACE, {"store": store_id})).one()
+        return int(active), None if lowest is None else int(lowest)
 
     async def code_usage(
         self, store_id: uuid.UUID, codes: Iterable[str]
@@ -171,24 +221,8 @@ class ItemRepository(Repository[TrackingItem]):
         return [(str(code), bool(active), freed) for code, active, freed in rows]
 
     async def lowest_free_code(self, store_id: uuid.UUID) -> int | None:
-        """The lowest code no active item holds, in one query; None when all are held.
-
-        Each held code is compared with the one before it (-1 before the first), and a
-        sentinel past the last code closes the range: the first gap starts the answer.
-        """
-        used = select(cast(TrackingItem.code, Integer).label("n")).where(
-            TrackingItem.store_id == store_id, ACTIVE
-        )
-        numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
-        previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
-        pairs = select(numbers.c.n, previous.label("previous")).subquery()
-        statement = (
-            select(pairs.c.previous + 1)
-            .where(pairs.c.n - pairs.c.previous > 1)
-            .order_by(pairs.c.n)
-            .limit(1)
-        )
-        found = (await self.session.execute(statement)).scalar_one_or_none()
+        """The lowest code no active item holds, in one query; None when all are held."""
+        found = (await self.session.execute(_LOWEST_FREE, {"store": store_id})).scalar()
         return None if found is None else int(found)
 
     async def search_names(
