@@ -119,19 +119,21 @@ def item_selects(app: FastAPI) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", watch)
 
 
-async def test_a_nearly_full_store_picks_its_code_in_two_queries(
+async def test_a_nearly_full_store_picks_its_lowest_free_code_in_one_query(
     app: FastAPI,
     client: httpx.AsyncClient,
     session: AsyncSession,
     store: Store,
     as_staff: dict[str, str],
 ) -> None:
-    await fill_codes(session, store, range(9_500))
+    await fill_codes(session, store, [*range(4_242), *range(4_243, 9_500)])
     with item_selects(app) as selects:
-        response = await _add(client, as_staff)
-    assert response.status_code == 201
-    assert response.json()["item"]["code"] == "9500"
-    assert len(selects) == 2  # the count of active codes, then the first gap
+        first = await _add(client, as_staff)
+    second = await _add(client, as_staff)
+    assert first.status_code == 201
+    assert first.json()["item"]["code"] == "4242"
+    assert len(selects) == 1  # the count of active codes and the first gap, together
+    assert second.json()["item"]["code"] == "9500"
 
 
 async def test_never_used_codes_come_before_freed_ones(

@@ -19,9 +19,8 @@ from collections.abc import Collection
 
 from backroom.tools.tracking.errors import CodeSpaceExhausted
 from backroom.tools.tracking.models import CODE_SPACE, format_code
-from backroom.tools.tracking.repository import ItemRepository
+from backroom.tools.tracking.repository import DENSE_THRESHOLD, ItemRepository
 
-DENSE_THRESHOLD = 9_000
 SAMPLE_SIZE = 64
 
 
@@ -29,14 +28,14 @@ async def pick_free_code(
     items: ItemRepository, store_id: uuid.UUID, *, avoid: Collection[str] = ()
 ) -> str:
     """A code no active item of the store holds right now (a race may still take it)."""
-    active = await items.count_active(store_id)
+    active, lowest = await items.code_space(store_id)
     if active >= CODE_SPACE:
         raise CodeSpaceExhausted
     if active <= DENSE_THRESHOLD:
         sampled = await _sampled_code(items, store_id, avoid)
         if sampled is not None:
             return sampled
-    lowest = await items.lowest_free_code(store_id)
+        lowest = await items.lowest_free_code(store_id)
     if lowest is None:
         raise CodeSpaceExhausted
     return format_code(lowest)
