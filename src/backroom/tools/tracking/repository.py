@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     SQLColumnExpression,
+    String,
     TextClause,
     bindparam,
     case,
@@ -30,7 +33,8 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import Uuid
 
-from backroom.core.fastread import fetch_rows
+from backroom.core.fastread import dialect_name, row_dicts
+from backroom.core.jsonsql import json_page
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
     CODE_SPACE,
@@ -41,7 +45,7 @@ from backroom.tools.tracking.models import (
     TrackingSuggestion,
     fold,
 )
-from backroom.tools.tracking.schemas import HistoryQuery, ItemListQuery
+from backroom.tools.tracking.schemas import ITEM_JSON, HistoryQuery, ItemListQuery
 
 
 def escape_like(text: str) -> str:
@@ -106,6 +110,38 @@ _CODE_SPACE = select(
 _LOWEST_FREE = select(_lowest_free_code(_STORE))
 
 
+@functools.cache
+def _list_statements(
+    dialect: str, include_removed: bool, by_category: bool, searching: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page and the count of one shape of list query, built once; values are bound."""
+    conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == _STORE]
+    if not include_removed:
+        conditions.append(ACTIVE)
+    if by_category:
+        conditions.append(TrackingItem.category == bindparam("category", type_=String()))
+    if searching:
+        contains = bindparam("contains", type_=String())
+        prefix = bindparam("prefix", type_=String())
+        conditions.append(
+            or_(
+                TrackingItem.name_key.like(contains, escape="\\"),
+                TrackingItem.code.like(prefix, escape="\\"),
+            )
+        )
+    columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
+    order = (TrackingItem.added_at.desc(), TrackingItem.id.desc())
+    limit = bindparam("limit", type_=Integer())
+    offset = bindparam("offset", type_=Integer())
+    page: Select[Any]
+    if dialect == "postgresql":
+        page = json_page(columns, where=conditions, order_by=order, limit=limit, offset=offset)
+    else:
+        page = select(*columns).where(*conditions).order_by(*order)
+        page = page.limit(limit + 1).offset(offset)
+    return page, select(func.count()).where(*conditions)
+
+
 class ItemRepository(Repository[TrackingItem]):
     model = TrackingItem
 
@@ -165,37 +201,36 @@ class ItemRepository(Repository[TrackingItem]):
 
     async def list_page(
         self, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page, newest first, as plain rows of the listed columns, and the match count.
+    ) -> tuple[bytes, int]:
+        """One page, newest first, as the JSON array of its `ItemRead`s, and the match count.
 
-        Rows rather than ORM objects: a page may hold thousands of items that are only read.
+        PostgreSQL writes the page's JSON itself (core/jsonsql.py); SQLite's rows are
+        dumped by `ITEM_JSON`. Either way no ORM object is built: a page may hold
+        thousands of items that are only read.
         """
-        conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == store_id]
-        if not query.include_removed:
-            conditions.append(ACTIVE)
-        if query.category is not None:
-            conditions.append(TrackingItem.category == query.category.value)
-        if query.search:
-            conditions.append(
-                or_(
-                    _contains(TrackingItem.name_key, query.search),
-                    TrackingItem.code.like(f"{escape_like(query.search)}%", escape="\\"),
-                )
-            )
-        columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
-        statement = (
-            select(*columns)
-            .where(*conditions)
-            .order_by(TrackingItem.added_at.desc(), TrackingItem.id.desc())
+        dialect = dialect_name(self.session)
+        searching = bool(query.search)
+        page, counted = _list_statements(
+            dialect, query.include_removed, query.category is not None, searching
         )
+        values: dict[str, Any] = {"store": store_id, "limit": limit, "offset": offset}
+        if query.category is not None:
+            values["category"] = query.category.value
+        if query.search:
+            values["contains"] = f"%{escape_like(fold(query.search))}%"
+            values["prefix"] = f"{escape_like(query.search)}%"
+        connection = await self.session.connection()
+        if dialect == "postgresql":
+            joined, read = (await connection.execute(page, values)).one()
+            items = b"[" + (joined or "").encode() + b"]"
+        else:
+            rows = row_dicts(await connection.execute(page, values))
+            read, items = len(rows), ITEM_JSON.many(rows[:limit])
         # One row past the page tells whether the page reaches the end; then the count
         # is known without counting (the tablet's lists, the last page of any list).
-        page = await fetch_rows(self.session, statement.limit(limit + 1).offset(offset))
-        rows = page[:limit]
-        if len(page) <= limit and (rows or offset == 0):
-            return rows, offset + len(rows)
-        counted = select(func.count()).where(*conditions)
-        return rows, int((await self.session.execute(counted)).scalar_one())
+        if read <= limit and (read or offset == 0):
+            return items, offset + read
+        return items, int((await connection.execute(counted, values)).scalar_one())
 
     async def code_space(self, store_id: uuid.UUID) -> tuple[int, int | None]:
         """How many active items the store has, and, once that is over

@@ -13,7 +13,7 @@ from backroom.accounts.errors import InsufficientRole, InvalidCredentialsToken
 from backroom.core.concurrency import UnreadableIfMatch
 from backroom.core.db import SessionDep
 from backroom.core.errors import BadRequest, Unprocessable, UnsupportedMediaType, problem_responses
-from backroom.core.fastread import RowEncoder, json_envelope, json_response
+from backroom.core.fastread import json_envelope, json_response
 from backroom.core.idempotency import IdempotencyDep, IdempotencyInProgress, IdempotencyKeyReused
 from backroom.core.mounting import Mount
 from backroom.core.replica import ReplicaSessionDep
@@ -95,11 +95,10 @@ _CREATED: dict[int | str, dict[str, Any]] = {
     201: {"headers": {"Location": {"description": "The new item.", "schema": {"type": "string"}}}}
 }
 _BODY_ERRORS = (BadRequest, UnsupportedMediaType, Unprocessable)
-# The list is the tablet's busiest read (a code is picked from it): its rows are dumped
-# by one serialiser call, without an ItemRead per row (core/fastread.py).
-ITEM_JSON = RowEncoder(ItemRead)
 
 
+# The list is the tablet's busiest read (a code is picked from it): its page arrives as
+# JSON already, without an ItemRead per row (repository.py, core/jsonsql.py).
 @router.get("/items", response_model=ItemList, responses=problem_responses(Unprocessable))
 async def list_items(
     query: ItemListQueryDep,
@@ -109,10 +108,10 @@ async def list_items(
     offset: Offset = 0,
 ) -> Response:
     """The store's items, newest first; `count` is how many match the filters."""
-    rows, total = await items.list_items(
+    page, total = await items.list_items(
         session, caller.store_id, query, limit=limit, offset=offset
     )
-    return json_response(json_envelope(items=ITEM_JSON.many(rows), count=total))
+    return json_response(json_envelope(items=page, count=total))
 
 
 @router.get(

@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from backroom.core.fastread import RowEncoder
 from backroom.tools.tracking.models import (
     NAME_MAX,
     NAME_MIN,
@@ -126,6 +127,10 @@ class ItemRead(BaseModel):
     @classmethod
     def from_item(cls, item: TrackingItem) -> ItemRead:
         return cls.model_validate(item, from_attributes=True)
+
+
+# The fast read path's serialiser of an `ItemRead` row (core/fastread.py).
+ITEM_JSON = RowEncoder(ItemRead)
 
 
 class ItemList(BaseModel):

@@ -9,7 +9,6 @@ attempt) and never a 500.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -198,5 +197,6 @@ async def restore_item(
 
 async def list_items(
     session: AsyncSession, store_id: uuid.UUID, query: ItemListQuery, *, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[bytes, int]:
+    """A page of the store's items as JSON, and how many match (docs/api-tracking.md)."""
     return await ItemRepository(session).list_page(store_id, query, limit=limit, offset=offset)
