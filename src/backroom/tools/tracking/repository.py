@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    SQLColumnExpression,
     String,
     TextClause,
     bindparam,
@@ -28,7 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import InstrumentedAttribute, make_transient_to_detached
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import Uuid
@@ -51,14 +50,6 @@ from backroom.tools.tracking.schemas import ITEM_JSON, HistoryQuery, ItemListQue
 def escape_like(text: str) -> str:
     """`%`, `_` and the escape character itself stand for themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _contains(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
-    return column.like(f"%{escape_like(fold(text))}%", escape="\\")
-
-
-def _prefix_first(column: SQLColumnExpression[str], text: str) -> ColumnElement[int]:
-    return case((column.like(f"{escape_like(fold(text))}%", escape="\\"), 0), else_=1)
 
 
 ACTIVE = TrackingItem.is_removed == false()
@@ -140,6 +131,54 @@ def _list_statements(
         page = select(*columns).where(*conditions).order_by(*order)
         page = page.limit(limit + 1).offset(offset)
     return page, select(func.count()).where(*conditions)
+
+
+def _best_matches(
+    name_key: InstrumentedAttribute[str],
+) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
+    """Names containing the bound `contains`; those starting with `prefix` first, then
+    the shortest, then A-Z."""
+    contains = bindparam("contains", type_=String())
+    prefix = bindparam("prefix", type_=String())
+    starts = case((name_key.like(prefix, escape="\\"), 0), else_=1)
+    return name_key.like(contains, escape="\\"), [
+        starts,
+        func.length(name_key),
+        name_key.expression,
+    ]
+
+
+def _search_values(store_id: uuid.UUID, category: str, text: str, limit: int) -> dict[str, Any]:
+    folded = escape_like(fold(text))
+    return {
+        "store": store_id,
+        "category": category,
+        "contains": f"%{folded}%",
+        "prefix": f"{folded}%",
+        "limit": limit,
+    }
+
+
+_CATEGORY = bindparam("category", type_=String())
+_LIMIT = bindparam("limit", type_=Integer())
+_item_match, _item_order = _best_matches(TrackingItem.name_key)
+_ITEM_NAMES = (
+    select(TrackingItem.name, TrackingItem.code)
+    .where(TrackingItem.store_id == _STORE, ACTIVE, TrackingItem.category == _CATEGORY, _item_match)
+    .order_by(*_item_order, TrackingItem.added_at.desc())
+    .limit(_LIMIT)
+)
+_template_match, _template_order = _best_matches(TrackingSuggestion.name_key)
+_TEMPLATE_NAMES = (
+    select(TrackingSuggestion.name)
+    .where(
+        TrackingSuggestion.store_id == _STORE,
+        TrackingSuggestion.category == _CATEGORY,
+        _template_match,
+    )
+    .order_by(*_template_order)
+    .limit(_LIMIT)
+)
 
 
 class ItemRepository(Repository[TrackingItem]):
@@ -264,23 +303,8 @@ class ItemRepository(Repository[TrackingItem]):
         self, store_id: uuid.UUID, category: str, text: str, *, limit: int
     ) -> list[tuple[str, str]]:
         """Active items of the category whose name contains `text`: (name, code), best first."""
-        statement = (
-            select(TrackingItem.name, TrackingItem.code)
-            .where(
-                TrackingItem.store_id == store_id,
-                ACTIVE,
-                TrackingItem.category == category,
-                _contains(TrackingItem.name_key, text),
-            )
-            .order_by(
-                _prefix_first(TrackingItem.name_key, text),
-                func.length(TrackingItem.name_key),
-                TrackingItem.name_key,
-                TrackingItem.added_at.desc(),
-            )
-            .limit(limit)
-        )
-        rows = (await self.session.execute(statement)).all()
+        values = _search_values(store_id, category, text, limit)
+        rows = (await self.session.execute(_ITEM_NAMES, values)).all()
         return [(str(name), str(code)) for name, code in rows]
 
 
@@ -352,21 +376,11 @@ class SuggestionRepository(Repository[TrackingSuggestion]):
     async def search_names(
         self, store_id: uuid.UUID, category: str, text: str, *, limit: int
     ) -> list[str]:
-        statement = (
-            select(TrackingSuggestion.name)
-            .where(
-                TrackingSuggestion.store_id == store_id,
-                TrackingSuggestion.category == category,
-                _contains(TrackingSuggestion.name_key, text),
-            )
-            .order_by(
-                _prefix_first(TrackingSuggestion.name_key, text),
-                func.length(TrackingSuggestion.name_key),
-                TrackingSuggestion.name_key,
-            )
-            .limit(limit)
-        )
-        return [str(name) for name in (await self.session.execute(statement)).scalars()]
+        """Templates of the category whose name contains `text`, best first."""
+        values = _search_values(store_id, category, text, limit)
+        return [
+            str(name) for name in (await self.session.execute(_TEMPLATE_NAMES, values)).scalars()
+        ]
 
     async def add_many(self, store_id: uuid.UUID, templates: Iterable[tuple[str, str]]) -> None:
         """Insert (category, name) templates in one statement."""
