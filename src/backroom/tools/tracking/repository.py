@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Integer,
     Select,
     String,
@@ -181,6 +182,22 @@ _TEMPLATE_NAMES = (
 )
 
 
+_ITEM_COLUMNS = tuple(TrackingItem.__table__.columns)
+
+
+@functools.cache
+def _insert_unless_code_taken(dialect: str) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` on the partial unique index, built once."""
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        builder(TrackingItem)
+        .on_conflict_do_nothing(
+            index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
+        )
+        .returning(TrackingItem.id)
+    )
+
+
 class ItemRepository(Repository[TrackingItem]):
     model = TrackingItem
 
@@ -201,20 +218,9 @@ class ItemRepository(Repository[TrackingItem]):
         is a row not inserted, not an error that would abort the transaction, so no
         savepoint is needed. The item then joins the session as the persistent row.
         """
-        dialect = self.session.get_bind().dialect.name
-        builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {
-            column.key: getattr(item, column.key) for column in TrackingItem.__table__.columns
-        }
-        statement = (
-            builder(TrackingItem)
-            .values(values)
-            .on_conflict_do_nothing(
-                index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
-            )
-            .returning(TrackingItem.id)
-        )
-        if (await self.session.execute(statement)).first() is None:
+        values = {column.key: getattr(item, column.key) for column in _ITEM_COLUMNS}
+        statement = _insert_unless_code_taken(dialect_name(self.session))
+        if (await self.session.execute(statement, values)).first() is None:
             return False
         make_transient_to_detached(item)
         self.session.add(item)
