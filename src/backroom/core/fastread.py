@@ -81,15 +81,18 @@ def row_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-async def fetch_rows(session: AsyncSession, statement: Executable) -> list[dict[str, Any]]:
-    """The rows of a Core `select()` as `row_dicts`, run on the session's connection.
+async def fetch_rows(
+    session: AsyncSession, statement: Executable, values: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of a Core `select()` as `row_dicts`, run on the session's connection
+    with `values` for its bind parameters (a statement built once, say).
 
     `session.execute` would hand the statement to the ORM first, which sets up entity
     loading and a result wrapper per statement even for plain columns; the connection
     runs it as Core, in the session's transaction all the same.
     """
     connection = await session.connection()
-    return row_dicts(await connection.execute(statement))
+    return row_dicts(await connection.execute(statement, values))
 
 
 def json_envelope(**members: bytes | int) -> bytes:

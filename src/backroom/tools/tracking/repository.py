@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import Uuid
 
-from backroom.core.fastread import dialect_name, row_dicts
+from backroom.core.fastread import dialect_name, fetch_rows
 from backroom.core.jsonsql import json_page
 from backroom.core.repository import Repository
 from backroom.tools.tracking.models import (
@@ -264,18 +264,17 @@ class ItemRepository(Repository[TrackingItem]):
         if query.search:
             values["contains"] = f"%{escape_like(fold(query.search))}%"
             values["prefix"] = f"{escape_like(query.search)}%"
-        connection = await self.session.connection()
         if dialect == "postgresql":
-            joined, read = (await connection.execute(page, values)).one()
+            joined, read = (await self.session.execute(page, values)).one()
             items = b"[" + (joined or "").encode() + b"]"
         else:
-            rows = row_dicts(await connection.execute(page, values))
+            rows = await fetch_rows(self.session, page, values)
             read, items = len(rows), ITEM_JSON.many(rows[:limit])
         # One row past the page tells whether the page reaches the end; then the count
         # is known without counting (the tablet's lists, the last page of any list).
         if read <= limit and (read or offset == 0):
             return items, offset + read
-        return items, int((await connection.execute(counted, values)).scalar_one())
+        return items, int((await self.session.execute(counted, values)).scalar_one())
 
     async def code_space(self, store_id: uuid.UUID) -> tuple[int, int | None]:
         """How many active items the store has, and, once that is over
