@@ -1,7 +1,10 @@
 """A real PostgreSQL streaming replica of the test server, for tests/core/test_replica.py.
 
 `pg_basebackup -R -X stream` copies the server the suite runs on into a folder owned by
-`postgres`; a second postmaster serves that copy as a hot standby on a free loopback
+`postgres`, through a physical replication slot made (with its WAL reserved) before the
+copy starts: other tests drop databases meanwhile, each drop forces a checkpoint, and
+without the slot the primary may recycle a segment the copy or the standby still needs.
+A second postmaster serves that copy as a hot standby on a free loopback
 port, logging every statement it runs (`log_statement = all`, each line prefixed with
 the client's `application_name`) so a test can tell which server answered a request.
 
@@ -29,6 +32,10 @@ _COPIED_LIMITS = (
     "max_prepared_transactions",
     "max_locks_per_transaction",
 )
+
+
+# Every slot a test replica holds starts so; an inactive one is left by a run that died.
+_SLOT_PREFIX = "backroom_test_replica_"
 
 
 class ReplicaUnavailable(RuntimeError):
@@ -64,12 +71,18 @@ class StreamingReplica:
         shutil.chown(self.root, "postgres", "postgres")
         self.data = self.root / "data"
         self.log = self.root / "server.log"
+        self.slot = f"{_SLOT_PREFIX}{os.getpid()}_{self.root.name.rsplit('-', 1)[-1]}"
 
     def _primary_setting(self, name: str) -> str:
-        return _as_postgres(*self._psql, f"SHOW {name}").strip()
+        return self._primary_sql(f"SHOW {name}")
+
+    def _primary_sql(self, statement: str) -> str:
+        return _as_postgres(*self._psql, statement).strip()
 
     def create(self) -> None:
         """Copy the primary and start the copy as a standby that streams from it."""
+        self._drop_slots_of_dead_runs()
+        self._primary_sql(f"SELECT pg_create_physical_replication_slot('{self.slot}', true)")
         _as_postgres(
             "pg_basebackup",
             "-h",
@@ -82,6 +95,8 @@ class StreamingReplica:
             str(self.data),
             "-X",
             "stream",
+            "-S",
+            self.slot,
             "-R",
             "-c",
             "fast",
@@ -123,7 +138,36 @@ class StreamingReplica:
     def remove(self) -> None:
         with contextlib.suppress(ReplicaUnavailable):
             self.stop()
+        self._drop_slot()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _drop_slots_of_dead_runs(self) -> None:
+        # The names are ours (a fixed prefix, a pid and a mkdtemp suffix), never a user's.
+        names = self._primary_sql(
+            f"SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE '{_SLOT_PREFIX}%'"  # noqa: S608
+        ).split()
+        for name in names:
+            pid = int(name.removeprefix(_SLOT_PREFIX).split("_", 1)[0])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                self._primary_sql(f"SELECT pg_drop_replication_slot('{name}')")
+
+    def _drop_slot(self) -> None:
+        """Drop the slot once its walsender has gone, so the primary stops keeping WAL for it."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._primary_sql(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"  # noqa: S608
+                    f" WHERE slot_name = '{self.slot}'"
+                )
+            except ReplicaUnavailable:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.1)
+            else:
+                return
 
     def url(self, database_url: str) -> str:
         """`database_url` (a database of the primary) on this replica."""
