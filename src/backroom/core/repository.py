@@ -18,6 +18,11 @@ from backroom.core.db import Base
 M = TypeVar("M", bound=Base)
 
 
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern with `ESCAPE '\\'`: `%`, `_` and `\\` stand for themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Repository(Generic[M]):
     model: ClassVar[type[Any]]
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from backroom.core.audit import AuditAction
 from backroom.core.pagination import SortKey, keyset_statement
-from backroom.core.repository import Repository
+from backroom.core.repository import Repository, escape_like
 from backroom.tools.activity import search
 from backroom.tools.activity.models import AuditEvent
 from backroom.tools.activity.schemas import AuditFilters
@@ -29,10 +29,6 @@ NEWEST_FIRST = [SortKey(AuditEvent.at, descending=True), SortKey(AuditEvent.id, 
 STREAM_BATCH = 500
 # PostgreSQL full text: the newest events a search first looks through (see `search_page`).
 SEARCH_WINDOW = 2000
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class AuditRepository(Repository[AuditEvent]):
@@ -50,7 +46,7 @@ class AuditRepository(Repository[AuditEvent]):
         if filters.actor_id is not None:
             conditions.append(AuditEvent.actor_id == filters.actor_id)
         if filters.action is not None:
-            prefix = f"{_escape_like(filters.action)}%"
+            prefix = f"{escape_like(filters.action)}%"
             conditions.append(AuditEvent.action.like(prefix, escape="\\"))
         if filters.target_type is not None:
             conditions.append(AuditEvent.target_type == filters.target_type)

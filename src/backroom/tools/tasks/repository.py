@@ -18,7 +18,7 @@ from backroom.core.pagination import (
     nulls_last,
     reverse,
 )
-from backroom.core.repository import Repository
+from backroom.core.repository import Repository, escape_like
 from backroom.tools.tasks.models import Priority, Task, TaskCount, TaskTag, fold
 from backroom.tools.tasks.schemas import SortField, TaskListQuery
 
@@ -113,10 +113,6 @@ def _status_only(query: TaskListQuery) -> bool:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _tagged(owner_id: uuid.UUID, tag: str) -> ColumnElement[bool]:
     tagged = select(TaskTag.task_id).where(
         TaskTag.user_id == owner_id, TaskTag.name_key == fold(tag)
@@ -129,8 +125,8 @@ def _filters(owner_id: uuid.UUID, query: TaskListQuery) -> list[ColumnElement[bo
     if query.completed is not None:
         conditions.append(Task.completed == query.completed)
     if query.search:
-        pattern = f"%{_escape_like(fold(query.search))}%"
-        description = f"%{_escape_like(query.search)}%"
+        pattern = f"%{escape_like(fold(query.search))}%"
+        description = f"%{escape_like(query.search)}%"
         conditions.append(
             or_(
                 Task.title_key.like(pattern, escape="\\"),
