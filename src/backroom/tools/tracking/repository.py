@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Insert,
-    Integer,
-    Select,
-    String,
-    TextClause,
-    bindparam,
-    case,
-    cast,
-    false,
-    func,
-    insert,
-    literal,
-    or_,
-    select,
-    text,
-    union_all,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, make_transient_to_detached
-from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.selectable import ScalarSelect
-from sqlalchemy.types import Uuid
+from sqlalchemy import ColumnElement, case, func, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from backroom.core.fastread import dialect_name, fetch_rows
-from backroom.core.jsonsql import json_page
-from backroom.core.repository import Repository
+from backroom.core.repository import Repository, escape_like
+from backroom.tools.tracking import statements
 from backroom.tools.tracking.models import (
-    CODE_SPACE,
     Action,
     TrackingHistory,
     TrackingHistoryCount,
@@ -46,107 +22,9 @@ from backroom.tools.tracking.models import (
     fold,
 )
 from backroom.tools.tracking.schemas import ITEM_JSON, HistoryQuery, ItemListQuery
+from backroom.tools.tracking.statements import DENSE_THRESHOLD
 
-
-def escape_like(text: str) -> str:
-    """`%`, `_` and the escape character itself stand for themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-ACTIVE = TrackingItem.is_removed == false()
-LISTED_COLUMNS = (
-    "id", "name", "category", "code", "added_by", "added_by_name", "added_at",
-    "is_removed", "removed_at", "removed_by", "removed_by_name",
-)  # fmt: skip
-# The predicate of the partial unique index, as each engine declares it (see models.py).
-_INDEX_WHERE: dict[str, TextClause] = {
-    "postgresql": text("NOT is_removed"),
-    "sqlite": text("is_removed = 0"),
-}
-
-
-# A store with more active items than this takes the lowest free code instead of a
-# random one (service/codes.py).
-DENSE_THRESHOLD = 9_000
-
-
-def _lowest_free_code(store: BindParameter[uuid.UUID]) -> ScalarSelect[int]:
-    """The lowest code no active item of `store` holds (NULL when all are held).
-
-    Each held code is compared with the one before it (-1 before the first), and a
-    sentinel past the last code closes the range: the first gap starts the answer.
-    """
-    used = select(cast(TrackingItem.code, Integer).label("n")).where(
-        TrackingItem.store_id == store, ACTIVE
-    )
-    numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
-    previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
-    pairs = select(numbers.c.n, previous.label("previous")).subquery()
-    return (
-        select(pairs.c.previous + 1)
-        .where(pairs.c.n - pairs.c.previous > 1)
-        .order_by(pairs.c.n)
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-# Built once: a statement made per request costs more Python than the query's round trip.
-_STORE = bindparam("store", type_=Uuid())
-_ACTIVE_COUNT = (
-    select(func.count()).where(TrackingItem.store_id == _STORE, ACTIVE).scalar_subquery()
-)
-_CODE_SPACE = select(
-    _ACTIVE_COUNT, case((_ACTIVE_COUNT > DENSE_THRESHOLD, _lowest_free_code(_STORE)))
-)
-_LOWEST_FREE = select(_lowest_free_code(_STORE))
-
-
-@functools.cache
-def _list_statements(
-    dialect: str, include_removed: bool, by_category: bool, searching: bool
-) -> tuple[Select[Any], Select[Any]]:
-    """The page and the count of one shape of list query, built once; values are bound."""
-    conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == _STORE]
-    if not include_removed:
-        conditions.append(ACTIVE)
-    if by_category:
-        conditions.append(TrackingItem.category == bindparam("category", type_=String()))
-    if searching:
-        contains = bindparam("contains", type_=String())
-        prefix = bindparam("prefix", type_=String())
-        conditions.append(
-            or_(
-                TrackingItem.name_key.like(contains, escape="\\"),
-                TrackingItem.code.like(prefix, escape="\\"),
-            )
-        )
-    columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
-    order = (TrackingItem.added_at.desc(), TrackingItem.id.desc())
-    limit = bindparam("limit", type_=Integer())
-    offset = bindparam("offset", type_=Integer())
-    page: Select[Any]
-    if dialect == "postgresql":
-        page = json_page(columns, where=conditions, order_by=order, limit=limit, offset=offset)
-    else:
-        page = select(*columns).where(*conditions).order_by(*order)
-        page = page.limit(limit + 1).offset(offset)
-    return page, select(func.count()).where(*conditions)
-
-
-def _best_matches(
-    name_key: InstrumentedAttribute[str],
-) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
-    """Names containing the bound `contains`; those starting with `prefix` first, then
-    the shortest, then A-Z."""
-    contains = bindparam("contains", type_=String())
-    prefix = bindparam("prefix", type_=String())
-    starts = case((name_key.like(prefix, escape="\\"), 0), else_=1)
-    return name_key.like(contains, escape="\\"), [
-        starts,
-        func.length(name_key),
-        name_key.expression,
-    ]
+__all__ = ["DENSE_THRESHOLD", "HistoryRepository", "ItemRepository", "SuggestionRepository"]
 
 
 def _search_values(store_id: uuid.UUID, category: str, text: str, limit: int) -> dict[str, Any]:
@@ -160,44 +38,6 @@ def _search_values(store_id: uuid.UUID, category: str, text: str, limit: int) ->
     }
 
 
-_CATEGORY = bindparam("category", type_=String())
-_LIMIT = bindparam("limit", type_=Integer())
-_item_match, _item_order = _best_matches(TrackingItem.name_key)
-_ITEM_NAMES = (
-    select(TrackingItem.name, TrackingItem.code)
-    .where(TrackingItem.store_id == _STORE, ACTIVE, TrackingItem.category == _CATEGORY, _item_match)
-    .order_by(*_item_order, TrackingItem.added_at.desc())
-    .limit(_LIMIT)
-)
-_template_match, _template_order = _best_matches(TrackingSuggestion.name_key)
-_TEMPLATE_NAMES = (
-    select(TrackingSuggestion.name)
-    .where(
-        TrackingSuggestion.store_id == _STORE,
-        TrackingSuggestion.category == _CATEGORY,
-        _template_match,
-    )
-    .order_by(*_template_order)
-    .limit(_LIMIT)
-)
-
-
-_ITEM_COLUMNS = tuple(TrackingItem.__table__.columns)
-
-
-@functools.cache
-def _insert_unless_code_taken(dialect: str) -> Insert:
-    """`INSERT ... ON CONFLICT DO NOTHING` on the partial unique index, built once."""
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        builder(TrackingItem)
-        .on_conflict_do_nothing(
-            index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
-        )
-        .returning(TrackingItem.id)
-    )
-
-
 class ItemRepository(Repository[TrackingItem]):
     model = TrackingItem
 
@@ -205,7 +45,7 @@ class ItemRepository(Repository[TrackingItem]):
         self, store_id: uuid.UUID, code: str, *, for_update: bool = False
     ) -> TrackingItem | None:
         statement = select(TrackingItem).where(
-            TrackingItem.store_id == store_id, TrackingItem.code == code, ACTIVE
+            TrackingItem.store_id == store_id, TrackingItem.code == code, statements.ACTIVE
         )
         if for_update:
             statement = statement.with_for_update()
@@ -218,8 +58,8 @@ class ItemRepository(Repository[TrackingItem]):
         is a row not inserted, not an error that would abort the transaction, so no
         savepoint is needed. The item then joins the session as the persistent row.
         """
-        values = {column.key: getattr(item, column.key) for column in _ITEM_COLUMNS}
-        statement = _insert_unless_code_taken(dialect_name(self.session))
+        values = {column.key: getattr(item, column.key) for column in statements.ITEM_COLUMNS}
+        statement = statements.insert_unless_code_taken(dialect_name(self.session))
         if (await self.session.execute(statement, values)).first() is None:
             return False
         make_transient_to_detached(item)
@@ -255,7 +95,7 @@ class ItemRepository(Repository[TrackingItem]):
         """
         dialect = dialect_name(self.session)
         searching = bool(query.search)
-        page, counted = _list_statements(
+        page, counted = statements.list_statements(
             dialect, query.include_removed, query.category is not None, searching
         )
         values: dict[str, Any] = {"store": store_id, "limit": limit, "offset": offset}
@@ -283,14 +123,16 @@ class ItemRepository(Repository[TrackingItem]):
         One round trip of a statement built once: the lowest free code is only
         computed for a store full enough to need it.
         """
-        active, lowest = (await self.session.execute(_CODE_SPACE, {"store": store_id})).one()
+        active, lowest = (
+            await self.session.execute(statements.CODE_SPACE_USE, {"store": store_id})
+        ).one()
         return int(active), None if lowest is None else int(lowest)
 
     async def code_usage(
         self, store_id: uuid.UUID, codes: Iterable[str]
     ) -> list[tuple[str, bool, dt.datetime | None]]:
         """For each of `codes` ever used in the store: (code, held now, last freed at)."""
-        held = func.max(case((ACTIVE, 1), else_=0))
+        held = func.max(case((statements.ACTIVE, 1), else_=0))
         statement = (
             select(TrackingItem.code, held, func.max(TrackingItem.removed_at))
             .where(TrackingItem.store_id == store_id, TrackingItem.code.in_(list(codes)))
@@ -301,7 +143,7 @@ class ItemRepository(Repository[TrackingItem]):
 
     async def lowest_free_code(self, store_id: uuid.UUID) -> int | None:
         """The lowest code no active item holds, in one query; None when all are held."""
-        found = (await self.session.execute(_LOWEST_FREE, {"store": store_id})).scalar()
+        found = (await self.session.execute(statements.LOWEST_FREE, {"store": store_id})).scalar()
         return None if found is None else int(found)
 
     async def search_names(
@@ -309,12 +151,21 @@ class ItemRepository(Repository[TrackingItem]):
     ) -> list[tuple[str, str]]:
         """Active items of the category whose name contains `text`: (name, code), best first."""
         values = _search_values(store_id, category, text, limit)
-        rows = (await self.session.execute(_ITEM_NAMES, values)).all()
+        rows = (await self.session.execute(statements.ITEM_NAMES, values)).all()
         return [(str(name), str(code)) for name, code in rows]
 
 
 class HistoryRepository(Repository[TrackingHistory]):
     model = TrackingHistory
+
+    async def append(self, **values: Any) -> None:
+        """Insert one history row at once, in the session's transaction.
+
+        A Core insert built once: the row is never read back in the request that
+        writes it, so it needs no ORM object and no unit-of-work flush.
+        """
+        connection = await self.session.connection()
+        await connection.execute(statements.APPEND_HISTORY, {"id": uuid.uuid4(), **values})
 
     async def list_page(
         self, store_id: uuid.UUID, query: HistoryQuery, *, limit: int, offset: int
@@ -384,7 +235,8 @@ class SuggestionRepository(Repository[TrackingSuggestion]):
         """Templates of the category whose name contains `text`, best first."""
         values = _search_values(store_id, category, text, limit)
         return [
-            str(name) for name in (await self.session.execute(_TEMPLATE_NAMES, values)).scalars()
+            str(name)
+            for name in (await self.session.execute(statements.TEMPLATE_NAMES, values)).scalars()
         ]
 
     async def add_many(self, store_id: uuid.UUID, templates: Iterable[tuple[str, str]]) -> None:

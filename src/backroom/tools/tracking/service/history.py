@@ -27,18 +27,16 @@ async def trace(
     **details: Any,
 ) -> None:
     """One history row and one audit event for a change of `item`, in the caller's transaction."""
-    session.add(
-        TrackingHistory(
-            store_id=item.store_id,
-            item_id=item.id,
-            item_name=item.name,
-            item_code=item.code,
-            action=action.value,
-            user_id=caller.user_id,
-            user_name=caller.name or None,
-            timestamp=utcnow(),
-            notes=notes,
-        )
+    await HistoryRepository(session).append(
+        store_id=item.store_id,
+        item_id=item.id,
+        item_name=item.name,
+        item_code=item.code,
+        action=action.value,
+        user_id=caller.user_id,
+        user_name=caller.name or None,
+        timestamp=utcnow(),
+        notes=notes,
     )
     await record(
         session,

@@ -1,0 +1,182 @@
+"""The tracking tool's statements, built once at import (or once per engine).
+
+A statement built per request costs more Python than its round trip: these take
+their values as bind parameters, and the repository only binds and runs them.
+Every one is scoped by the bound `store`.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any
+from typing import cast as cast_type
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    Select,
+    String,
+    Table,
+    TextClause,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.types import Uuid
+
+from backroom.core.jsonsql import json_page
+from backroom.tools.tracking.models import (
+    CODE_SPACE,
+    TrackingHistory,
+    TrackingItem,
+    TrackingSuggestion,
+)
+
+ACTIVE = TrackingItem.is_removed == false()
+LISTED_COLUMNS = (
+    "id", "name", "category", "code", "added_by", "added_by_name", "added_at",
+    "is_removed", "removed_at", "removed_by", "removed_by_name",
+)  # fmt: skip
+# The predicate of the partial unique index, as each engine declares it (see models.py).
+_INDEX_WHERE: dict[str, TextClause] = {
+    "postgresql": text("NOT is_removed"),
+    "sqlite": text("is_removed = 0"),
+}
+
+
+# A store with more active items than this takes the lowest free code instead of a
+# random one (service/codes.py).
+DENSE_THRESHOLD = 9_000
+
+
+def _lowest_free_code(store: BindParameter[uuid.UUID]) -> ScalarSelect[int]:
+    """The lowest code no active item of `store` holds (NULL when all are held).
+
+    Each held code is compared with the one before it (-1 before the first), and a
+    sentinel past the last code closes the range: the first gap starts the answer.
+    """
+    used = select(cast(TrackingItem.code, Integer).label("n")).where(
+        TrackingItem.store_id == store, ACTIVE
+    )
+    numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
+    previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
+    pairs = select(numbers.c.n, previous.label("previous")).subquery()
+    return (
+        select(pairs.c.previous + 1)
+        .where(pairs.c.n - pairs.c.previous > 1)
+        .order_by(pairs.c.n)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Built once: a statement made per request costs more Python than the query's round trip.
+STORE = bindparam("store", type_=Uuid())
+_ACTIVE_COUNT = select(func.count()).where(TrackingItem.store_id == STORE, ACTIVE).scalar_subquery()
+CODE_SPACE_USE = select(
+    _ACTIVE_COUNT, case((_ACTIVE_COUNT > DENSE_THRESHOLD, _lowest_free_code(STORE)))
+)
+LOWEST_FREE = select(_lowest_free_code(STORE))
+
+
+@functools.cache
+def list_statements(
+    dialect: str, include_removed: bool, by_category: bool, searching: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page and the count of one shape of list query, built once; values are bound."""
+    conditions: list[ColumnElement[bool]] = [TrackingItem.store_id == STORE]
+    if not include_removed:
+        conditions.append(ACTIVE)
+    if by_category:
+        conditions.append(TrackingItem.category == bindparam("category", type_=String()))
+    if searching:
+        contains = bindparam("contains", type_=String())
+        prefix = bindparam("prefix", type_=String())
+        conditions.append(
+            or_(
+                TrackingItem.name_key.like(contains, escape="\\"),
+                TrackingItem.code.like(prefix, escape="\\"),
+            )
+        )
+    columns = [getattr(TrackingItem, name) for name in LISTED_COLUMNS]
+    order = (TrackingItem.added_at.desc(), TrackingItem.id.desc())
+    limit = bindparam("limit", type_=Integer())
+    offset = bindparam("offset", type_=Integer())
+    page: Select[Any]
+    if dialect == "postgresql":
+        page = json_page(columns, where=conditions, order_by=order, limit=limit, offset=offset)
+    else:
+        page = select(*columns).where(*conditions).order_by(*order)
+        page = page.limit(limit + 1).offset(offset)
+    return page, select(func.count()).where(*conditions)
+
+
+def _best_matches(
+    name_key: InstrumentedAttribute[str],
+) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
+    """Names containing the bound `contains`; those starting with `prefix` first, then
+    the shortest, then A-Z."""
+    contains = bindparam("contains", type_=String())
+    prefix = bindparam("prefix", type_=String())
+    starts = case((name_key.like(prefix, escape="\\"), 0), else_=1)
+    return name_key.like(contains, escape="\\"), [
+        starts,
+        func.length(name_key),
+        name_key.expression,
+    ]
+
+
+_CATEGORY = bindparam("category", type_=String())
+_LIMIT = bindparam("limit", type_=Integer())
+_item_match, _item_order = _best_matches(TrackingItem.name_key)
+ITEM_NAMES = (
+    select(TrackingItem.name, TrackingItem.code)
+    .where(TrackingItem.store_id == STORE, ACTIVE, TrackingItem.category == _CATEGORY, _item_match)
+    .order_by(*_item_order, TrackingItem.added_at.desc())
+    .limit(_LIMIT)
+)
+_template_match, _template_order = _best_matches(TrackingSuggestion.name_key)
+TEMPLATE_NAMES = (
+    select(TrackingSuggestion.name)
+    .where(
+        TrackingSuggestion.store_id == STORE,
+        TrackingSuggestion.category == _CATEGORY,
+        _template_match,
+    )
+    .order_by(*_template_order)
+    .limit(_LIMIT)
+)
+
+
+ITEM_COLUMNS = tuple(TrackingItem.__table__.columns)
+
+
+@functools.cache
+def insert_unless_code_taken(dialect: str) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` on the partial unique index, built once."""
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        builder(TrackingItem)
+        .on_conflict_do_nothing(
+            index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
+        )
+        .returning(TrackingItem.id)
+    )
+
+
+# A history row is never read back by the request that writes it: a Core insert.
+APPEND_HISTORY = insert(cast_type(Table, TrackingHistory.__table__))
