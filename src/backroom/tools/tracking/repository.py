@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, insert, select
+from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from backroom.core.fastread import dialect_name, fetch_rows
@@ -60,7 +60,8 @@ class ItemRepository(Repository[TrackingItem]):
         """
         values = {column.key: getattr(item, column.key) for column in statements.ITEM_COLUMNS}
         statement = statements.insert_unless_code_taken(dialect_name(self.session))
-        if (await self.session.execute(statement, values)).first() is None:
+        connection = await self.session.connection()
+        if (await connection.execute(statement, values)).first() is None:
             return False
         make_transient_to_detached(item)
         self.session.add(item)
@@ -120,30 +121,28 @@ class ItemRepository(Repository[TrackingItem]):
         """How many active items the store has, and, once that is over
         `DENSE_THRESHOLD`, the lowest free code (None below it, or when none is free).
 
-        One round trip of a statement built once: the lowest free code is only
-        computed for a store full enough to need it.
+        One round trip: the lowest free code is only computed for a store full
+        enough to need it.
         """
-        active, lowest = (
-            await self.session.execute(statements.CODE_SPACE_USE, {"store": store_id})
-        ).one()
+        connection = await self.session.connection()
+        result = await connection.execute(statements.CODE_SPACE_USE, {"store": store_id})
+        active, lowest = result.one()
         return int(active), None if lowest is None else int(lowest)
 
     async def code_usage(
         self, store_id: uuid.UUID, codes: Iterable[str]
     ) -> list[tuple[str, bool, dt.datetime | None]]:
         """For each of `codes` ever used in the store: (code, held now, last freed at)."""
-        held = func.max(case((statements.ACTIVE, 1), else_=0))
-        statement = (
-            select(TrackingItem.code, held, func.max(TrackingItem.removed_at))
-            .where(TrackingItem.store_id == store_id, TrackingItem.code.in_(list(codes)))
-            .group_by(TrackingItem.code)
-        )
-        rows = (await self.session.execute(statement)).all()
+        connection = await self.session.connection()
+        values = {"store": store_id, "codes": list(codes)}
+        rows = (await connection.execute(statements.CODE_USAGE, values)).all()
         return [(str(code), bool(active), freed) for code, active, freed in rows]
 
     async def lowest_free_code(self, store_id: uuid.UUID) -> int | None:
         """The lowest code no active item holds, in one query; None when all are held."""
-        found = (await self.session.execute(statements.LOWEST_FREE, {"store": store_id})).scalar()
+        connection = await self.session.connection()
+        result = await connection.execute(statements.LOWEST_FREE, {"store": store_id})
+        found = result.scalar()
         return None if found is None else int(found)
 
     async def search_names(

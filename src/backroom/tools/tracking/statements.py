@@ -8,7 +8,6 @@ Every one is scoped by the bound `store`.
 from __future__ import annotations
 
 import functools
-import uuid
 from typing import Any
 from typing import cast as cast_type
 
@@ -26,15 +25,12 @@ from sqlalchemy import (
     false,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import Uuid
 
@@ -63,34 +59,65 @@ _INDEX_WHERE: dict[str, TextClause] = {
 DENSE_THRESHOLD = 9_000
 
 
-def _lowest_free_code(store: BindParameter[uuid.UUID]) -> ScalarSelect[int]:
-    """The lowest code no active item of `store` holds (NULL when all are held).
+# Built once: a statement made per request costs more Python than the query's round trip.
+STORE = bindparam("store", type_=Uuid())
 
-    Each held code is compared with the one before it (-1 before the first), and a
-    sentinel past the last code closes the range: the first gap starts the answer.
+
+def _first_gap() -> ScalarSelect[int]:
+    """The first code missing among the store's held codes, walked in code order
+    (NULL when they run 0000, 0001, ... without a gap).
+
+    Each held code is compared with the one before it (-1 before the first). Codes are
+    zero-padded, so their text order is their numeric order: the walk follows the
+    unique index on (store, code) with no sort, and PostgreSQL stops at the first gap.
     """
-    used = select(cast(TrackingItem.code, Integer).label("n")).where(
-        TrackingItem.store_id == store, ACTIVE
-    )
-    numbers = union_all(used, select(literal(CODE_SPACE, Integer).label("n"))).subquery()
-    previous = func.lag(numbers.c.n, 1, -1).over(order_by=numbers.c.n)
-    pairs = select(numbers.c.n, previous.label("previous")).subquery()
+    code = TrackingItem.code
+    held = select(
+        code.label("code"),
+        cast(code, Integer).label("n"),
+        func.lag(cast(code, Integer), 1, -1).over(order_by=code).label("previous"),
+    ).where(TrackingItem.store_id == STORE, ACTIVE)
+    pairs = held.subquery()
     return (
         select(pairs.c.previous + 1)
         .where(pairs.c.n - pairs.c.previous > 1)
-        .order_by(pairs.c.n)
+        .order_by(pairs.c.code)
         .limit(1)
         .scalar_subquery()
     )
 
 
-# Built once: a statement made per request costs more Python than the query's round trip.
-STORE = bindparam("store", type_=Uuid())
-_ACTIVE_COUNT = select(func.count()).where(TrackingItem.store_id == STORE, ACTIVE).scalar_subquery()
-CODE_SPACE_USE = select(
-    _ACTIVE_COUNT, case((_ACTIVE_COUNT > DENSE_THRESHOLD, _lowest_free_code(STORE)))
+def _code_space() -> tuple[Select[Any], Select[Any]]:
+    """(active count, lowest free code once the store is dense) and (lowest free code).
+
+    The count is taken once. Without a gap the held codes are exactly 0 .. count-1, so
+    the lowest free code is the count itself, unless every code is held (NULL).
+    """
+    counted = (
+        select(func.count().label("active"))
+        .where(TrackingItem.store_id == STORE, ACTIVE)
+        .subquery()
+    )
+    active = counted.c.active
+    lowest = case((active < CODE_SPACE, func.coalesce(_first_gap(), active)))
+    dense = case((active > DENSE_THRESHOLD, lowest))
+    return select(active, dense).select_from(counted), select(lowest).select_from(counted)
+
+
+CODE_SPACE_USE, LOWEST_FREE = _code_space()
+# Which of the bound `codes` the store ever used: (code, held now, last freed at).
+CODE_USAGE = (
+    select(
+        TrackingItem.code,
+        func.max(case((ACTIVE, 1), else_=0)),
+        func.max(TrackingItem.removed_at),
+    )
+    .where(
+        TrackingItem.store_id == STORE,
+        TrackingItem.code.in_(bindparam("codes", expanding=True)),
+    )
+    .group_by(TrackingItem.code)
 )
-LOWEST_FREE = select(_lowest_free_code(STORE))
 
 
 @functools.cache
@@ -162,19 +189,24 @@ TEMPLATE_NAMES = (
 )
 
 
-ITEM_COLUMNS = tuple(TrackingItem.__table__.columns)
+_ITEM_TABLE = cast_type(Table, TrackingItem.__table__)
+ITEM_COLUMNS = tuple(_ITEM_TABLE.columns)
 
 
 @functools.cache
 def insert_unless_code_taken(dialect: str) -> Insert:
-    """`INSERT ... ON CONFLICT DO NOTHING` on the partial unique index, built once."""
+    """`INSERT ... ON CONFLICT DO NOTHING` on the partial unique index, built once.
+
+    A Core insert on the table: the repository runs it on the session's connection,
+    which skips the ORM's bulk-insert set-up for a single row.
+    """
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        builder(TrackingItem)
+        builder(_ITEM_TABLE)
         .on_conflict_do_nothing(
             index_elements=["store_id", "code"], index_where=_INDEX_WHERE[dialect]
         )
-        .returning(TrackingItem.id)
+        .returning(_ITEM_TABLE.c.id)
     )
 
 
