@@ -27,7 +27,7 @@ from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import ColumnElement, Executable, String, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.engine import Dialect, Result
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +81,15 @@ def row_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
+async def execute_core(
+    session: AsyncSession, statement: Executable, values: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement on the session's connection, in its transaction, without
+    the ORM's per-statement set-up (see `fetch_rows`)."""
+    connection = await session.connection()
+    return await connection.execute(statement, values)
+
+
 async def fetch_rows(
     session: AsyncSession, statement: Executable, values: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
@@ -91,8 +100,7 @@ async def fetch_rows(
     loading and a result wrapper per statement even for plain columns; the connection
     runs it as Core, in the session's transaction all the same.
     """
-    connection = await session.connection()
-    return row_dicts(await connection.execute(statement, values))
+    return row_dicts(await execute_core(session, statement, values))
 
 
 def json_envelope(**members: bytes | int) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from backroom.core.fastread import dialect_name, fetch_rows
+from backroom.core.fastread import dialect_name, execute_core, fetch_rows
 from backroom.core.repository import Repository, escape_like
 from backroom.tools.tracking import statements
 from backroom.tools.tracking.models import (
@@ -22,9 +22,6 @@ from backroom.tools.tracking.models import (
     fold,
 )
 from backroom.tools.tracking.schemas import ITEM_JSON, HistoryQuery, ItemListQuery
-from backroom.tools.tracking.statements import DENSE_THRESHOLD
-
-__all__ = ["DENSE_THRESHOLD", "HistoryRepository", "ItemRepository", "SuggestionRepository"]
 
 
 def _search_values(store_id: uuid.UUID, category: str, text: str, limit: int) -> dict[str, Any]:
@@ -60,8 +57,7 @@ class ItemRepository(Repository[TrackingItem]):
         """
         values = {column.key: getattr(item, column.key) for column in statements.ITEM_COLUMNS}
         statement = statements.insert_unless_code_taken(dialect_name(self.session))
-        connection = await self.session.connection()
-        if (await connection.execute(statement, values)).first() is None:
+        if (await execute_core(self.session, statement, values)).first() is None:
             return False
         make_transient_to_detached(item)
         self.session.add(item)
@@ -124,8 +120,7 @@ class ItemRepository(Repository[TrackingItem]):
         One round trip: the lowest free code is only computed for a store full
         enough to need it.
         """
-        connection = await self.session.connection()
-        result = await connection.execute(statements.CODE_SPACE_USE, {"store": store_id})
+        result = await execute_core(self.session, statements.CODE_SPACE_USE, {"store": store_id})
         active, lowest = result.one()
         return int(active), None if lowest is None else int(lowest)
 
@@ -133,15 +128,13 @@ class ItemRepository(Repository[TrackingItem]):
         self, store_id: uuid.UUID, codes: Iterable[str]
     ) -> list[tuple[str, bool, dt.datetime | None]]:
         """For each of `codes` ever used in the store: (code, held now, last freed at)."""
-        connection = await self.session.connection()
         values = {"store": store_id, "codes": list(codes)}
-        rows = (await connection.execute(statements.CODE_USAGE, values)).all()
+        rows = (await execute_core(self.session, statements.CODE_USAGE, values)).all()
         return [(str(code), bool(active), freed) for code, active, freed in rows]
 
     async def lowest_free_code(self, store_id: uuid.UUID) -> int | None:
         """The lowest code no active item holds, in one query; None when all are held."""
-        connection = await self.session.connection()
-        result = await connection.execute(statements.LOWEST_FREE, {"store": store_id})
+        result = await execute_core(self.session, statements.LOWEST_FREE, {"store": store_id})
         found = result.scalar()
         return None if found is None else int(found)
 
@@ -163,8 +156,7 @@ class HistoryRepository(Repository[TrackingHistory]):
         A Core insert built once: the row is never read back in the request that
         writes it, so it needs no ORM object and no unit-of-work flush.
         """
-        connection = await self.session.connection()
-        await connection.execute(statements.APPEND_HISTORY, {"id": uuid.uuid4(), **values})
+        await execute_core(self.session, statements.APPEND_HISTORY, {"id": uuid.uuid4(), **values})
 
     async def list_page(
         self, store_id: uuid.UUID, query: HistoryQuery, *, limit: int, offset: int

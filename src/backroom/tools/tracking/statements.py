@@ -59,7 +59,6 @@ _INDEX_WHERE: dict[str, TextClause] = {
 DENSE_THRESHOLD = 9_000
 
 
-# Built once: a statement made per request costs more Python than the query's round trip.
 STORE = bindparam("store", type_=Uuid())
 
 

@@ -19,7 +19,8 @@ from collections.abc import Collection
 
 from backroom.tools.tracking.errors import CodeSpaceExhausted
 from backroom.tools.tracking.models import CODE_SPACE, format_code
-from backroom.tools.tracking.repository import DENSE_THRESHOLD, ItemRepository
+from backroom.tools.tracking.repository import ItemRepository
+from backroom.tools.tracking.statements import DENSE_THRESHOLD
 
 SAMPLE_SIZE = 64
 
